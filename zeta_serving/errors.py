@@ -1,0 +1,5 @@
+"""One exception type for every failure a user can fix; the CLI prints it as one line."""
+
+
+class ZetaError(Exception):
+    """A user-facing error: bad input, bad config, missing model, unreachable database."""
