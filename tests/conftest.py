@@ -1,0 +1,50 @@
+"""Test environment: a private BentoML home and zeta home, SQLite always, PostgreSQL when asked."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+# Before anything imports bentoml: never touch the user's model store, never phone home.
+_SESSION_DIR = Path(tempfile.mkdtemp(prefix="zeta-tests-"))
+os.environ["BENTOML_HOME"] = str(_SESSION_DIR / "bentoml")
+os.environ["BENTOML_DO_NOT_TRACK"] = "true"
+os.environ["ZETA_HOME"] = str(_SESSION_DIR / "zeta")
+os.environ.pop("ZETA_DB_URL", None)
+os.environ.pop("ZETA_MECAB_DICT", None)
+
+import pytest  # noqa: E402
+
+POSTGRES_URL = os.environ.get("ZETA_TEST_POSTGRES_URL")
+
+DB_PARAMS = [pytest.param("sqlite", id="sqlite")]
+if POSTGRES_URL:
+    DB_PARAMS.append(pytest.param("postgresql", id="postgresql"))
+
+
+@pytest.fixture(params=DB_PARAMS)
+def db_url(request, tmp_path) -> str:
+    """A fresh, empty listing database: a SQLite file, and PostgreSQL when ZETA_TEST_POSTGRES_URL is set."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'zeta.db'}"
+    import sqlalchemy as sa
+
+    from zeta_serving.store import metadata
+
+    engine = sa.create_engine(POSTGRES_URL)
+    metadata.drop_all(engine)
+    engine.dispose()
+    return POSTGRES_URL
+
+
+@pytest.fixture
+def store(db_url):
+    from zeta_serving.store import ListingStore
+
+    return ListingStore(db_url)
+
+
+@pytest.fixture(scope="session")
+def session_dir() -> Path:
+    return _SESSION_DIR

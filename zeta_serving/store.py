@@ -1,0 +1,223 @@
+"""The listing store: the database the models learn from and are judged on.
+
+SQLAlchemy Core over any URL; SQLite under $ZETA_HOME by default, PostgreSQL in
+production. Times are stored as naive UTC so both behave the same.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from zeta_serving.errors import ZetaError
+from zeta_serving.paths import default_db_url
+from zeta_serving.schema import COLUMNS
+from zeta_serving.windows import as_utc
+
+metadata = sa.MetaData()
+
+listings = sa.Table(
+    "listings",
+    metadata,
+    sa.Column("id", sa.String(200), primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("description", sa.Text, nullable=False, default=""),
+    sa.Column("brand", sa.String(300), nullable=False, default=""),
+    sa.Column("condition", sa.SmallInteger, nullable=False),
+    sa.Column("shipping", sa.SmallInteger, nullable=False),
+    sa.Column("category", sa.Text, nullable=False, default=""),
+    sa.Column("price", sa.Float, nullable=True),
+    sa.Column("currency", sa.String(3), nullable=False, default="JPY"),
+    sa.Column("tags", sa.Text, nullable=False, default="[]"),
+    sa.Column("listed_at", sa.DateTime, nullable=False),
+    sa.Index("ix_listings_listed_at", "listed_at"),
+)
+
+INSERT_BATCH = 5000
+
+
+def make_engine(url: str) -> Engine:
+    try:
+        engine = sa.create_engine(url, future=True, pool_pre_ping=True)
+    except (sa.exc.ArgumentError, ImportError, ValueError) as exc:
+        raise ZetaError(f"cannot use database URL {redact(url)}: {exc}") from exc
+    if engine.dialect.name == "sqlite":
+        # Concurrent readers (the serving process, the loop) while one writer loads.
+        @sa.event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+    return engine
+
+
+def redact(url: str) -> str:
+    """The URL with its password hidden, for messages and logs."""
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - an unparsable URL has nothing safe to show
+        return "<unparsable database URL>"
+
+
+class ListingStore:
+    """Listings in a SQL database, read back as pandas DataFrames by time window."""
+
+    def __init__(self, url: str | None = None):
+        self.url = url or default_db_url()
+        self.engine = make_engine(self.url)
+        try:
+            metadata.create_all(self.engine)
+        except sa.exc.OperationalError as exc:
+            raise ZetaError(f"cannot reach database {redact(self.url)}: {exc.orig}") from exc
+
+    # -- writing -----------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One atomic write: everything inside lands, or nothing does."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    def insert(self, frame: pd.DataFrame, conn: Connection | None = None) -> int:
+        """Add listings whose id is new; returns how many were added (loading twice adds nothing)."""
+        if conn is None:
+            with self.transaction() as own:
+                return self.insert(frame, own)
+        added = 0
+        for batch in _batches(_to_rows(frame), INSERT_BATCH):
+            added += _insert_ignoring_duplicates(conn, batch)
+        return added
+
+    # -- reading -----------------------------------------------------------
+    def count(self) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.count()).select_from(listings)).scalar_one()
+
+    def time_range(self) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+        query = sa.select(sa.func.min(listings.c.listed_at), sa.func.max(listings.c.listed_at))
+        with self.engine.connect() as conn:
+            lo, hi = conn.execute(query).one()
+        if lo is None:
+            return None
+        return as_utc(lo), as_utc(hi)
+
+    def window(self, start, end, *, labelled: str | None = None, limit: int | None = None) -> pd.DataFrame:
+        """Listings with start <= listed_at < end, oldest first, as one DataFrame.
+
+        `labelled` names a label column ("price", "category" or "tags") that must be present.
+        `limit` keeps only the newest `limit` rows (the freshest evidence).
+        """
+        chunks = list(self.iter_window(start, end, labelled=labelled, limit=limit))
+        if not chunks:
+            return empty_frame()
+        return pd.concat(chunks, ignore_index=True)
+
+    def iter_window(self, start, end, *, labelled: str | None = None, limit: int | None = None,
+                    chunk_rows: int = 50_000) -> Iterator[pd.DataFrame]:
+        """The same rows streamed in chunks, so a large window never sits in memory twice."""
+        query = sa.select(listings).where(listings.c.listed_at >= _naive(start),
+                                          listings.c.listed_at < _naive(end))
+        query = query.where(*_label_filter(labelled))
+        if limit is not None:
+            newest = query.order_by(listings.c.listed_at.desc(), listings.c.id.desc()).limit(limit)
+            query = sa.select(newest.subquery())
+            order = [query.selected_columns.listed_at, query.selected_columns.id]
+        else:
+            order = [listings.c.listed_at, listings.c.id]
+        query = query.order_by(*order)
+        with self.engine.connect().execution_options(stream_results=True) as conn:
+            result = conn.execute(query)
+            while rows := result.fetchmany(chunk_rows):
+                yield _to_frame(rows)
+
+    def count_window(self, start, end, *, labelled: str | None = None) -> int:
+        query = (sa.select(sa.func.count()).select_from(listings)
+                 .where(listings.c.listed_at >= _naive(start), listings.c.listed_at < _naive(end))
+                 .where(*_label_filter(labelled)))
+        with self.engine.connect() as conn:
+            return conn.execute(query).scalar_one()
+
+
+def empty_frame() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS})
+
+
+def _label_filter(labelled: str | None) -> list:
+    if labelled is None:
+        return []
+    if labelled == "price":
+        return [listings.c.price.is_not(None), listings.c.price > 0]
+    if labelled == "category":
+        return [listings.c.category != ""]
+    if labelled == "tags":
+        return [listings.c.tags != "[]"]
+    raise ZetaError(f"unknown label column {labelled!r}")
+
+
+def _naive(value) -> object:
+    return as_utc(value).tz_convert(None).to_pydatetime()
+
+
+def _to_rows(frame: pd.DataFrame) -> Iterator[dict]:
+    missing = [c for c in COLUMNS if c not in frame.columns]
+    if missing:
+        raise ZetaError(f"listings are missing columns: {', '.join(missing)}")
+    stamps = pd.to_datetime(frame["listed_at"], utc=True).dt.tz_convert(None)
+    for rec, ts in zip(frame[COLUMNS].itertuples(index=False), stamps):
+        price = rec.price
+        yield {
+            "id": str(rec.id),
+            "name": rec.name,
+            "description": rec.description or "",
+            "brand": rec.brand or "",
+            "condition": int(rec.condition),
+            "shipping": int(rec.shipping),
+            "category": rec.category or "",
+            "price": None if price is None or (isinstance(price, float) and math.isnan(price)) else float(price),
+            "currency": rec.currency or "JPY",
+            "tags": json.dumps(list(rec.tags), ensure_ascii=False),
+            "listed_at": ts.to_pydatetime(),
+        }
+
+
+def _batches(rows: Iterable[dict], size: int) -> Iterator[list[dict]]:
+    batch: list[dict] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _insert_ignoring_duplicates(conn: Connection, batch: list[dict]) -> int:
+    dialect = conn.dialect.name
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    elif dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        raise ZetaError(f"unsupported database {dialect!r}: use SQLite or PostgreSQL")
+    # Duplicates inside one batch would make PostgreSQL refuse the whole statement.
+    unique = list({row["id"]: row for row in batch}.values())
+    # RETURNING counts what was really added on both dialects (rowcount is -1 on psycopg).
+    stmt = insert(listings).on_conflict_do_nothing(index_elements=["id"]).returning(listings.c.id)
+    return len(conn.execute(stmt, unique).all())
+
+
+def _to_frame(rows) -> pd.DataFrame:
+    frame = pd.DataFrame([r._mapping for r in rows], columns=[c.name for c in listings.columns])
+    frame["tags"] = [json.loads(t) for t in frame["tags"]]
+    frame["listed_at"] = pd.to_datetime(frame["listed_at"]).dt.tz_localize("UTC")
+    frame["price"] = frame["price"].astype(float)
+    frame["condition"] = frame["condition"].astype(int)
+    frame["shipping"] = frame["shipping"].astype(int)
+    return frame[COLUMNS]
