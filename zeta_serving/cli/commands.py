@@ -1,0 +1,8 @@
+"""Every top-level `zeta` command, in help order."""
+
+from zeta_serving.cli.data_cmd import load
+from zeta_serving.cli.model_cmd import evaluate, models, predict, train
+from zeta_serving.cli.synth_cmd import synth
+from zeta_serving.cli.tokenizer_cmd import tokenizer
+
+ALL = [load, train, evaluate, predict, models, tokenizer, synth]

@@ -1,0 +1,84 @@
+"""Loading a model for serving, behind the tokenizer gate.
+
+`gate(task)` runs when a service module is imported, which `bentoml serve` and
+`bentoml build` do before anything else: a model trained under one MeCab
+dictionary is never served (or packed) under another. The process exits with
+EXIT_TOKENIZER_MISMATCH and the readable diff on stderr.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+import pandas as pd
+
+from zeta_serving.schema import COLUMNS
+
+log = logging.getLogger("zeta.serving")
+
+EXIT_NO_MODEL = 3
+EXIT_TOKENIZER_MISMATCH = 4
+
+
+def model_tag(task: str) -> str:
+    """The tag a service serves: `$ZETA_<TASK>_MODEL`, default the newest `zeta-<task>`."""
+    return os.environ.get(f"ZETA_{task.upper()}_MODEL", f"zeta-{task}:latest")
+
+
+def adaptive_batching() -> bool:
+    """`ZETA_ADAPTIVE_BATCHING=0` turns batching off (for benchmarks and debugging)."""
+    return os.environ.get("ZETA_ADAPTIVE_BATCHING", "1") not in ("0", "false", "no")
+
+
+def _refuse(code: int, message: str) -> None:
+    log.error(message)
+    print(f"zeta: {message}", file=sys.stderr, flush=True)
+    sys.exit(code)
+
+
+def gate(task: str) -> str:
+    """Resolve the task's model and check its tokenizer fingerprint; return the exact tag."""
+    import bentoml
+    from bentoml.exceptions import NotFound
+
+    from zeta_serving.registry import tokenizer_fingerprint
+    from zeta_serving.tokenizer import Tokenizer, compare_fingerprints
+
+    wanted = model_tag(task)
+    try:
+        ref = bentoml.models.get(wanted)
+    except (NotFound, ValueError):
+        _refuse(EXIT_NO_MODEL, f"no model {wanted} in the model store; train one with `zeta train {task}`")
+    expected = tokenizer_fingerprint(ref.info.metadata)
+    if not expected:
+        _refuse(EXIT_TOKENIZER_MISMATCH, f"{ref.tag} records no tokenizer fingerprint; refusing to serve it")
+    running = Tokenizer()
+    differences = compare_fingerprints(expected, running.fingerprint())
+    if differences:
+        _refuse(EXIT_TOKENIZER_MISMATCH,
+                f"refusing to serve {ref.tag}: it was trained under a different tokenizer "
+                f"(running dictionary {running.resolved_dictionary})\n" + "\n".join(differences))
+    return str(ref.tag)
+
+
+def load(stored_model):
+    """The fitted estimator inside a BentoML stored model."""
+    from zeta_serving import registry
+
+    return registry.load_ref(stored_model)
+
+
+def to_frame(listings) -> pd.DataFrame:
+    """Request bodies (pydantic models) as a listings DataFrame the estimators accept."""
+    rows = [item.model_dump() for item in listings]
+    frame = pd.DataFrame(rows)
+    defaults = {"id": "", "description": "", "brand": "", "condition": 3, "shipping": 1, "category": "",
+                "price": float("nan"), "currency": "JPY", "listed_at": pd.NaT}
+    for column in COLUMNS:
+        if column == "tags":
+            frame[column] = [[] for _ in range(len(frame))]
+        elif column not in frame:
+            frame[column] = defaults[column]
+    return frame[COLUMNS]

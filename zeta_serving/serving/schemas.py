@@ -1,0 +1,104 @@
+"""Request and response bodies of the suggestion endpoints, with the limits a listing form needs.
+
+Every limit here turns bad input into an HTTP 400 that names the field, before
+any model code runs.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from zeta_serving.schema import MAX_CONDITION, MIN_CONDITION
+
+MAX_NAME = 200  # Mercari's own title limit is 40 characters; generous for other markets
+MAX_DESCRIPTION = 5000
+MAX_BRAND = 100
+MAX_CATEGORY = 300
+MAX_BATCH = 256
+MAX_K = 20
+
+Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME, description="Item name as the seller typed it")]
+Description = Annotated[str, Field(max_length=MAX_DESCRIPTION, description="Item description")]
+Brand = Annotated[str, Field(max_length=MAX_BRAND, description="Brand name; empty when none")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("name", check_fields=False)
+    @classmethod
+    def _name_has_text(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("name must contain text")
+        return value
+
+
+class PriceListing(_Strict):
+    name: Name
+    description: Description = ""
+    brand: Brand = ""
+    condition: int = Field(3, ge=MIN_CONDITION, le=MAX_CONDITION,
+                           description="1 = 新品、未使用 ... 6 = 全体的に状態が悪い")
+    shipping: int = Field(1, ge=0, le=1, description="0 = buyer pays, 1 = seller pays")
+    category: str = Field("", max_length=MAX_CATEGORY, description="Category path, levels joined by '/'")
+
+
+class CategoryListing(_Strict):
+    name: Name
+    brand: Brand = ""
+    k: int = Field(3, ge=1, le=MAX_K, description="How many categories to suggest")
+
+
+class TagListing(_Strict):
+    name: Name
+    description: Description = ""
+
+
+class PriceSuggestion(BaseModel):
+    price: float = Field(description="Suggested price")
+    low: float = Field(description="Lower end of the suggested range")
+    high: float = Field(description="Upper end of the suggested range")
+    currency: str
+    model_tag: str
+
+
+class CategoryScore(BaseModel):
+    category: str
+    probability: float
+
+
+class CategorySuggestion(BaseModel):
+    categories: list[CategoryScore]
+    model_tag: str
+
+
+class TagScore(BaseModel):
+    tag: str
+    score: float
+
+
+class TagSuggestion(BaseModel):
+    tags: list[TagScore]
+    model_tag: str
+
+
+def batch_of(item):
+    return Annotated[list[item], Field(min_length=1, max_length=MAX_BATCH,
+                                       description=f"1 to {MAX_BATCH} listings")]
+
+
+class PriceBatch(BaseModel):
+    results: list[PriceSuggestion]
+    model_tag: str
+
+
+class CategoryBatch(BaseModel):
+    results: list[CategorySuggestion]
+    model_tag: str
+
+
+class TagBatch(BaseModel):
+    results: list[TagSuggestion]
+    model_tag: str
