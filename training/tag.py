@@ -1,7 +1,10 @@
 """Tag suggestion: name + description -> the listing's attribute tags (multi-label).
 
-One logistic regression per tag (trained by SGD, tags in parallel) over MeCab
-n-grams. One decision threshold for all tags is tuned for micro-F1 on rows held
+One logistic regression per tag over MeCab n-grams, each fitted by SGD on the
+tag's positives and a sample of its negatives (a rare tag does not need every
+row to learn from; the intercept is corrected for the sampling rate), so a
+few hundred tags train in seconds. Tiny weights are pruned and the weights kept
+sparse. One decision threshold for all tags is tuned for micro-F1 on rows held
 out of the fit. Score: micro-F1, higher is better.
 """
 
@@ -10,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from sklearn.feature_extraction.text import TfidfVectorizer
+import scipy.sparse as sp
 from sklearn.linear_model import SGDClassifier
-from sklearn.multiclass import OneVsRestClassifier
 from sklearn.preprocessing import MultiLabelBinarizer
 
 from training.base import SuggestionModel
@@ -34,14 +37,17 @@ class TagModel(SuggestionModel):
     greater_is_better = True
 
     def __init__(self, alpha: float = 2e-6, min_count: int = 3, max_tags: int = 10,
-                 calibration_share: float = 0.1, epochs: int = 8, n_jobs: int = 2,
-                 tokenizer: Tokenizer | None = None, random_state: int = 0):
+                 calibration_share: float = 0.1, epochs: int = 6, negative_ratio: int = 20,
+                 min_negatives: int = 10_000, prune: float = 1e-2, tokenizer: Tokenizer | None = None,
+                 random_state: int = 0):
         self.alpha = alpha
         self.min_count = min_count
         self.max_tags = max_tags
         self.calibration_share = calibration_share
         self.epochs = epochs
-        self.n_jobs = n_jobs
+        self.negative_ratio = negative_ratio
+        self.min_negatives = min_negatives
+        self.prune = prune
         self.tokenizer = tokenizer
         self.random_state = random_state
 
@@ -67,24 +73,43 @@ class TagModel(SuggestionModel):
         held = rng.random(len(rows)) < self.calibration_share
         if held.sum() < 20 or (~held).sum() < 20:
             held[:] = False
-        sgd = SGDClassifier(loss="log_loss", alpha=self.alpha, max_iter=self.epochs, tol=None,
-                            random_state=self.random_state)
-        # A tag present (or absent) in every fitted row cannot be learned: predict it constantly.
-        self.ovr_ = OneVsRestClassifier(sgd, n_jobs=self.n_jobs).fit(X[~held], Y[~held])
+        self.weights_, self.intercepts_ = self._fit_tags(X[~held], Y[~held], rng)
         self.threshold_ = 0.5
         if held.any():
-            probs = self.ovr_.predict_proba(X[held])
+            probs = self._decide(X[held])
             self.threshold_ = float(max(THRESHOLDS, key=lambda th: _micro_f1(probs >= th, Y[held] == 1)))
         self.classes_ = self.binarizer_.classes_
         self.vocabulary_ = frozenset(t[2:] for toks in docs for t in toks if t.startswith("n:"))
         self.n_train_ = len(rows)
         return self
 
+    def _fit_tags(self, X: sp.csr_matrix, Y: np.ndarray, rng: np.random.Generator):
+        columns, intercepts = [], []
+        for j in range(Y.shape[1]):
+            pos, neg = np.flatnonzero(Y[:, j]), np.flatnonzero(Y[:, j] == 0)
+            if len(pos) == 0 or len(neg) == 0:  # nothing to learn: a constant answer
+                columns.append(sp.csr_matrix((X.shape[1], 1), dtype=np.float32))
+                intercepts.append(10.0 if len(neg) == 0 else -10.0)
+                continue
+            n_neg = min(len(neg), max(self.negative_ratio * len(pos), self.min_negatives))
+            rows = np.concatenate([pos, rng.choice(neg, n_neg, replace=False)])
+            clf = SGDClassifier(loss="log_loss", alpha=self.alpha, max_iter=self.epochs, tol=None,
+                                random_state=self.random_state).fit(X[rows], Y[rows, j])
+            w = clf.coef_.ravel().astype(np.float32)
+            w[np.abs(w) < self.prune] = 0.0
+            columns.append(sp.csr_matrix(w.reshape(-1, 1)))
+            intercepts.append(float(clf.intercept_[0]) + float(np.log(n_neg / len(neg))))
+        return sp.hstack(columns, format="csr"), np.asarray(intercepts, dtype=np.float32)
+
+    def _decide(self, X: sp.csr_matrix) -> np.ndarray:
+        logits = (X @ self.weights_).toarray() + self.intercepts_
+        return 1.0 / (1.0 + np.exp(-logits))
+
     def _proba(self, frame: pd.DataFrame) -> np.ndarray:
         self.require_fitted()
         if len(frame) == 0:
             return np.empty((0, len(self.classes_)))
-        return self.ovr_.predict_proba(self.vectorizer_.transform(self._docs(frame)))
+        return self._decide(self.vectorizer_.transform(self._docs(frame)))
 
     def predict(self, frame: pd.DataFrame) -> list[dict]:
         out = []

@@ -6,6 +6,7 @@ import bentoml
 from bentoml.models import BentoModel
 
 from zeta_serving.serving import predictors, runtime
+from zeta_serving.serving.runtime import LATENCY_BUDGET_MS
 from zeta_serving.serving.routes import TagRoutes
 from zeta_serving.serving.schemas import TagListing, TagSuggestion
 
@@ -19,7 +20,7 @@ class TagModel:
     def __init__(self) -> None:
         self.model = runtime.load(self.bento_model)
 
-    @bentoml.api(batchable=runtime.adaptive_batching(), max_batch_size=128, max_latency_ms=25)
+    @bentoml.api(batchable=runtime.adaptive_batching(), max_batch_size=128, max_latency_ms=LATENCY_BUDGET_MS)
     def predict(self, listings: list[TagListing]) -> list[TagSuggestion]:
         return predictors.tags(self.model, TAG, listings)
 

@@ -8,6 +8,9 @@ are merged by BentoML's adaptive batching exactly like batch requests.
 
 from __future__ import annotations
 
+import logging
+
+import aiohttp
 import bentoml
 
 from zeta_serving.serving.schemas import (
@@ -23,17 +26,32 @@ from zeta_serving.serving.schemas import (
     batch_of,
 )
 
+log = logging.getLogger("zeta.serving")
+
+
+async def predict(model_service, listings: list):
+    """Call a model service's batchable `predict`, retrying once if the pooled connection was stale.
+
+    BentoML's client can reuse a keep-alive connection the model service has just
+    closed (bentoml/BentoML#4971); predict is pure, so one retry is safe.
+    """
+    try:
+        return await model_service.to_async.predict(listings)
+    except aiohttp.ClientConnectionError as exc:
+        log.warning("model service connection dropped (%s); retrying once", exc)
+        return await model_service.to_async.predict(listings)
+
 
 class PriceRoutes:
     @bentoml.api(route="/price")
     async def price(self, listing: PriceListing, /) -> PriceSuggestion:
         """Suggested price with a low/high range for one listing."""
-        return (await self.price_model.to_async.predict([listing]))[0]
+        return (await predict(self.price_model, [listing]))[0]
 
     @bentoml.api(route="/price/batch")
     async def price_batch(self, listings: batch_of(PriceListing)) -> PriceBatch:
         """Suggested prices for up to 256 listings."""
-        results = await self.price_model.to_async.predict(listings)
+        results = await predict(self.price_model, listings)
         return PriceBatch(results=results, model_tag=results[0].model_tag)
 
 
@@ -41,12 +59,12 @@ class CategoryRoutes:
     @bentoml.api(route="/category")
     async def category(self, listing: CategoryListing, /) -> CategorySuggestion:
         """Top-k categories with probabilities for one item name."""
-        return (await self.category_model.to_async.predict([listing]))[0]
+        return (await predict(self.category_model, [listing]))[0]
 
     @bentoml.api(route="/category/batch")
     async def category_batch(self, listings: batch_of(CategoryListing)) -> CategoryBatch:
         """Top-k categories for up to 256 item names."""
-        results = await self.category_model.to_async.predict(listings)
+        results = await predict(self.category_model, listings)
         return CategoryBatch(results=results, model_tag=results[0].model_tag)
 
 
@@ -54,10 +72,10 @@ class TagRoutes:
     @bentoml.api(route="/tags")
     async def tags(self, listing: TagListing, /) -> TagSuggestion:
         """Attribute tags with scores for one listing."""
-        return (await self.tag_model.to_async.predict([listing]))[0]
+        return (await predict(self.tag_model, [listing]))[0]
 
     @bentoml.api(route="/tags/batch")
     async def tags_batch(self, listings: batch_of(TagListing)) -> TagBatch:
         """Attribute tags for up to 256 listings."""
-        results = await self.tag_model.to_async.predict(listings)
+        results = await predict(self.tag_model, listings)
         return TagBatch(results=results, model_tag=results[0].model_tag)

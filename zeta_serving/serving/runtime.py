@@ -18,6 +18,11 @@ from zeta_serving.schema import COLUMNS
 
 log = logging.getLogger("zeta.serving")
 
+# BentoML's max_latency_ms is a load-shedding budget, not the batching window (which adapts
+# by itself): a request that cannot be answered within it gets a 503 instead of waiting on.
+# Two seconds is what a listing form can wait for a suggestion.
+LATENCY_BUDGET_MS = 2000
+
 EXIT_NO_MODEL = 3
 EXIT_TOKENIZER_MISMATCH = 4
 
