@@ -2,7 +2,9 @@
 
 from zeta_serving.cli.data_cmd import load
 from zeta_serving.cli.model_cmd import evaluate, models, predict, train
+from zeta_serving.cli.serve_cmd import build, serve
 from zeta_serving.cli.synth_cmd import synth
 from zeta_serving.cli.tokenizer_cmd import tokenizer
+from zeta_serving.cli.up_cmd import up
 
-ALL = [load, train, evaluate, predict, models, tokenizer, synth]
+ALL = [up, load, synth, train, evaluate, predict, models, build, serve, tokenizer]
