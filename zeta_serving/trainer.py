@@ -9,6 +9,7 @@ import pandas as pd
 
 from zeta_serving import registry
 from zeta_serving.errors import ZetaError
+from zeta_serving.maintenance.unseen import unseen_rate
 from zeta_serving.store import ListingStore
 from zeta_serving.windows import Windows
 
@@ -39,11 +40,13 @@ class TrainResult:
     train_rows: int
     eval_rows: int
     seconds: float
+    model: object = None
 
 
 def train_task(store: ListingStore, task: str, *, until=None, train_days: float = DEFAULT_TRAIN_DAYS,
                eval_days: float = DEFAULT_EVAL_DAYS, params: dict | None = None,
                extra_metadata: dict | None = None, on_stage=lambda message: None) -> TrainResult:
+    """Train on the window before the newest `eval_days`, score on those, save with metadata."""
     cls = model_class(task)
     windows = Windows.ending(until if until is not None else default_until(store), train_days, eval_days)
     on_stage(f"reading windows {windows.train_start:%Y-%m-%d} .. {windows.eval_start:%Y-%m-%d} .. "
@@ -54,13 +57,23 @@ def train_task(store: ListingStore, task: str, *, until=None, train_days: float 
         raise ZetaError(f"no labelled {task} rows in the evaluation window "
                         f"{windows.eval_start:%Y-%m-%d %H:%M} .. {windows.eval_end:%Y-%m-%d %H:%M}: "
                         "pass --until or a shorter --eval-days")
+    return train_on(task, train, held_out, windows, params=params, extra_metadata=extra_metadata,
+                    on_stage=on_stage)
+
+
+def train_on(task: str, train: pd.DataFrame, held_out: pd.DataFrame, windows: Windows, *,
+             params: dict | None = None, extra_metadata: dict | None = None,
+             on_stage=lambda message: None) -> TrainResult:
+    """Fit on `train`, score on `held_out`, save to the model store; the loop's retrain uses this too."""
     started = time.perf_counter()
     on_stage(f"fitting on {len(train)} rows")
-    model = cls(**(params or {})).fit(train)
+    model = model_class(task)(**(params or {})).fit(train)
     fit_seconds = time.perf_counter() - started
     on_stage(f"scoring on {len(held_out)} held-out rows")
     scores = model.report(held_out)
+    rate = unseen_rate(model, held_out)
     saved = registry.save(model, golden=held_out, metadata={
+        "unseen_rate": rate if rate is not None else -1.0,
         "windows": windows.as_dict(),
         "train_rows": int(len(train)),
         "eval_rows": int(len(held_out)),
@@ -68,7 +81,7 @@ def train_task(store: ListingStore, task: str, *, until=None, train_days: float 
         "fit_seconds": round(fit_seconds, 2),
         **(extra_metadata or {}),
     })
-    return TrainResult(saved, scores, len(train), len(held_out), time.perf_counter() - started)
+    return TrainResult(saved, scores, len(train), len(held_out), time.perf_counter() - started, model)
 
 
 def evaluate(store: ListingStore, tag_or_task: str, *, until=None, eval_days: float = DEFAULT_EVAL_DAYS):

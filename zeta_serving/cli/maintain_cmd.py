@@ -1,0 +1,158 @@
+"""`zeta maintain`, `zeta status`, `zeta history`."""
+
+from __future__ import annotations
+
+import math
+
+import click
+
+from zeta_serving.cli.common import echo_json, open_store
+from zeta_serving.maintenance.config import TASKS
+
+EXIT_FAILED_CYCLE = 3
+
+
+def _clock(now: str | None):
+    from zeta_serving.maintenance.clock import FixedClock, SystemClock
+    from zeta_serving.windows import as_utc
+
+    return FixedClock(as_utc(now).to_pydatetime()) if now else SystemClock()
+
+
+@click.command("maintain")
+@click.option("--once", is_flag=True, help="Run one cycle and exit (the form for a Kubernetes CronJob).")
+@click.option("--model", "models", multiple=True, type=click.Choice(TASKS), help="Only this model (repeatable).")
+@click.option("--now", default=None, help="The time the cycle believes it is (ISO-8601, UTC if no zone).")
+@click.option("--config", "config_file", default=None, help="Project config file (default: ./zeta.toml).")
+@click.option("--deployer", type=click.Choice(["local", "inprocess"]), default=None,
+              help="Override the config's deployer (--once defaults to inprocess: it exits after the cycle).")
+@click.option("--json", "as_json", is_flag=True, help="Print the cycle results as JSON.")
+@click.pass_context
+def maintain(ctx, once: bool, models: tuple[str, ...], now: str | None, config_file: str | None,
+             deployer: str | None, as_json: bool) -> None:
+    """Keep the live models healthy: evaluate, retrain, gate, build, deploy, verify, record."""
+    from zeta_serving.maintenance.config import load_config
+    from zeta_serving.maintenance.runtime import make_maintainer
+
+    models = models or TASKS
+    config = load_config(config_file, deployer=deployer or ("inprocess" if once else None))
+    store = open_store(ctx)
+    clock = _clock(now)
+    maintainer = make_maintainer(store, config, clock)
+    if once:
+        results = [maintainer.run(model, trigger="once") for model in models]
+        if as_json:
+            echo_json([r.as_dict() for r in results])
+        else:
+            for r in results:
+                click.echo(f"{r.model:9s} {r.decision:18s} {r.summary}")
+        if any(r.decision == "failed" for r in results):
+            ctx.exit(EXIT_FAILED_CYCLE)
+        return
+    if now:
+        raise click.UsageError("--now only makes sense with --once (the scheduler follows the real clock)")
+    run_forever(maintainer, config, models)
+
+
+def run_forever(maintainer, config, models) -> None:
+    from zeta_serving.maintenance.schedule import build_scheduler, next_runs
+
+    deployer = maintainer.deployer
+    if hasattr(deployer, "start"):
+        deployer.start()
+    scheduler = build_scheduler(maintainer, config, models=models)
+    for model, at in next_runs(config, maintainer.clock.now(), models).items():
+        click.echo(f"{model}: next cycle {at:%Y-%m-%d %H:%M %Z}", err=True)
+    try:
+        for model in models:  # put the champions on the air before the first scheduled cycle
+            maintainer.ensure_serving(model)
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        if hasattr(deployer, "stop"):
+            deployer.stop()
+
+
+@click.command("status")
+@click.option("--config", "config_file", default=None)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def status(ctx, config_file: str | None, as_json: bool) -> None:
+    """Per model: what serves, the last decision, live score vs reference, unseen tokens, next run."""
+    from zeta_serving.maintenance.clock import SystemClock
+    from zeta_serving.maintenance.config import load_config
+    from zeta_serving.maintenance.ledger import Ledger
+    from zeta_serving.maintenance.schedule import next_runs
+
+    config = load_config(config_file)
+    ledger = Ledger(open_store(ctx).engine)
+    upcoming = next_runs(config, SystemClock().now())
+    rows = []
+    for model in TASKS:
+        champion = ledger.champion(model)
+        last = ledger.last_run(model)
+        rows.append({
+            "model": model,
+            "serving": champion.tag if champion else None,
+            "reference": champion.reference_score if champion else None,
+            "last_run": last["now"].isoformat() if last else None,
+            "last_decision": (last["decision"] or "unfinished") if last else None,
+            "metric": last["metric"] if last else None,
+            "live": _num(last, "live_score"), "live_low": _num(last, "live_low"), "live_high": _num(last, "live_high"),
+            "unseen_rate": _num(last, "unseen_rate"), "unseen_rate_train": _num(last, "unseen_rate_train"),
+            "next_run": upcoming[model].isoformat(),
+        })
+    if as_json:
+        echo_json(rows)
+        return
+    click.echo(f"{'MODEL':9s} {'SERVING':32s} {'LAST DECISION':18s} {'LIVE SCORE [95% CI]':30s} {'REFERENCE':>9s} "
+               f"{'UNSEEN NOW/TRAIN':>17s}  NEXT RUN")
+    for r in rows:
+        live = "-" if r["live"] is None else f"{r['metric']} {r['live']:.4f} [{r['live_low']:.3f},{r['live_high']:.3f}]"
+        unseen = "-" if r["unseen_rate"] is None else (
+            f"{r['unseen_rate']:.3f}/" + ("-" if r["unseen_rate_train"] is None else f"{r['unseen_rate_train']:.3f}"))
+        click.echo(f"{r['model']:9s} {r['serving'] or '-':32s} {r['last_decision'] or 'never run':18s} {live:30s} "
+                   f"{'-' if r['reference'] is None else format(r['reference'], '.4f'):>9s} {unseen:>17s}  "
+                   f"{r['next_run'][:16]}")
+
+
+@click.command("history")
+@click.argument("model", type=click.Choice(TASKS))
+@click.option("--limit", type=click.IntRange(min=1), default=30, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def history(ctx, model: str, limit: int, as_json: bool) -> None:
+    """The model's maintenance runs, newest last."""
+    import json
+
+    from zeta_serving.maintenance.ledger import Ledger
+
+    frame = Ledger(open_store(ctx).engine).history(model, limit=limit)
+    if as_json:
+        records = json.loads(frame.to_json(orient="records", date_format="iso", force_ascii=False))
+        for record in records:
+            record["details"] = json.loads(record.get("details") or "{}")
+        echo_json(records)
+        return
+    if frame.empty:
+        click.echo(f"no maintenance runs for {model} yet")
+        return
+    for _, r in frame.iterrows():
+        live = "" if _nan(r["live_score"]) else f"live {r['live_score']:.4f}"
+        chal = "" if _nan(r["challenger_score"]) else f" challenger {r['challenger_score']:.4f}"
+        ref = "" if _nan(r["reference_score"]) else f" ref {r['reference_score']:.4f}"
+        fail = f" [{r['failed_stage']}: {r['error']}]" if r["failed_stage"] else ""
+        click.echo(f"{r['now']:%Y-%m-%d %H:%M}  #{r['id']:<4d} {r['trigger']:13s} {r['decision'] or 'unfinished':18s} "
+                   f"{live}{chal}{ref}  serving {r['serving_tag'] or '-'}{fail}")
+
+
+def _num(row, key):
+    if not row or row.get(key) is None:
+        return None
+    value = float(row[key])
+    return None if math.isnan(value) else value
+
+
+def _nan(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))

@@ -1,0 +1,1 @@
+"""The self-maintenance loop: evaluate -> retrain -> gate -> build -> verify -> deploy, recorded."""

@@ -1,0 +1,49 @@
+"""Deployers: the seam between the loop and whatever serves traffic.
+
+    current(task)                 what serves the task now (None: nothing yet)
+    deploy(task, bento, model,    start the candidate beside the live one, run `gate` on it
+           gate)                  (readiness, golden cases) BEFORE it takes traffic, then switch
+    verify(task)                  check the live deployment again (raises on failure)
+    rollback(task)                put the previous deployment back
+
+`gate` and `verify` reach a deployment through `client(deployment)`, a callable
+`(route, body) -> response dict`, so the same golden-case check runs over HTTP
+against a real server and in-process against the double.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable, Protocol
+
+Client = Callable[[str, Any], Any]
+
+
+@dataclass(frozen=True)
+class Deployment:
+    task: str
+    bento_tag: str | None  # None: served from source (services/<task>) rather than a built bento
+    model_tag: str
+    endpoint: str  # base URL, or "in-process://<task>" for the double
+    deployed_at: datetime
+    image_tag: str | None = None
+
+
+class DeployError(Exception):
+    """A deployment step failed; the message says which and why."""
+
+
+class Deployer(Protocol):
+    name: str
+
+    def current(self, task: str) -> Deployment | None: ...
+
+    def deploy(self, task: str, bento_tag: str | None, model_tag: str,
+               gate: Callable[[Deployment, Client], None], image_tag: str | None = None) -> Deployment: ...
+
+    def verify(self, task: str, check: Callable[[Deployment, Client], None]) -> None: ...
+
+    def rollback(self, task: str) -> Deployment | None: ...
+
+    def client(self, deployment: Deployment) -> Client: ...

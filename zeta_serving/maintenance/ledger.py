@@ -1,0 +1,204 @@
+"""The ledger: every maintenance run and its stages, in the same database as the listings.
+
+Tables
+  maintenance_runs    one row per run per model: decision, scores with confidence intervals,
+                      windows, row counts, tags, fingerprint, error
+  maintenance_stages  one row per stage of a run: name, timing, ok, info (JSON), error
+  champions           per model, the tag that serves and its reference score
+  leases              per model, who may act on it and until when (see lease.py)
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from zeta_serving.store import metadata
+
+# Decisions a run can end with.
+HEALTHY = "healthy"
+SKIPPED = "skipped"
+PROMOTED = "promoted"
+PROMOTED_DEGRADED = "promoted-degraded"
+NOT_RECOVERED = "not-recovered"
+FAILED = "failed"
+DECISIONS = (HEALTHY, SKIPPED, PROMOTED, PROMOTED_DEGRADED, NOT_RECOVERED, FAILED)
+
+runs = sa.Table(
+    "maintenance_runs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("model", sa.String(32), nullable=False),
+    sa.Column("replica", sa.String(200), nullable=False, default=""),
+    sa.Column("trigger", sa.String(32), nullable=False, default="schedule"),  # schedule | once | early-warning
+    sa.Column("now", sa.DateTime, nullable=False),  # the injected clock's time
+    sa.Column("started_at", sa.DateTime, nullable=False),  # wall clock, for timings
+    sa.Column("finished_at", sa.DateTime, nullable=True),
+    sa.Column("decision", sa.String(32), nullable=True),
+    sa.Column("failed_stage", sa.String(32), nullable=True),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("metric", sa.String(32), nullable=True),
+    sa.Column("reference_score", sa.Float, nullable=True),
+    sa.Column("live_score", sa.Float, nullable=True),
+    sa.Column("live_low", sa.Float, nullable=True),
+    sa.Column("live_high", sa.Float, nullable=True),
+    sa.Column("challenger_score", sa.Float, nullable=True),
+    sa.Column("challenger_low", sa.Float, nullable=True),
+    sa.Column("challenger_high", sa.Float, nullable=True),
+    sa.Column("gain_low", sa.Float, nullable=True),  # paired bootstrap: challenger minus champion,
+    sa.Column("gain_high", sa.Float, nullable=True),  # signed so that positive is better
+    sa.Column("eval_start", sa.DateTime, nullable=True),
+    sa.Column("eval_end", sa.DateTime, nullable=True),
+    sa.Column("eval_rows", sa.Integer, nullable=True),
+    sa.Column("train_start", sa.DateTime, nullable=True),
+    sa.Column("train_end", sa.DateTime, nullable=True),
+    sa.Column("train_rows", sa.Integer, nullable=True),
+    sa.Column("champion_tag", sa.String(200), nullable=True),
+    sa.Column("challenger_tag", sa.String(200), nullable=True),
+    sa.Column("bento_tag", sa.String(200), nullable=True),
+    sa.Column("image_tag", sa.String(300), nullable=True),
+    sa.Column("serving_tag", sa.String(200), nullable=True),  # what serves when the run ends
+    sa.Column("tokenizer_id", sa.String(64), nullable=True),
+    sa.Column("unseen_rate", sa.Float, nullable=True),  # share of recent tokens the champion never saw
+    sa.Column("unseen_rate_train", sa.Float, nullable=True),  # the same share when it was trained
+    sa.Column("alerted", sa.Boolean, nullable=False, default=False),
+    sa.Column("details", sa.Text, nullable=False, default="{}"),
+    sa.Index("ix_maintenance_runs_model_now", "model", "now"),
+)
+
+stages = sa.Table(
+    "maintenance_stages",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("maintenance_runs.id"), nullable=False, index=True),
+    sa.Column("stage", sa.String(32), nullable=False),
+    sa.Column("started_at", sa.DateTime, nullable=False),
+    sa.Column("seconds", sa.Float, nullable=False),
+    sa.Column("ok", sa.Boolean, nullable=False),
+    sa.Column("info", sa.Text, nullable=False, default="{}"),
+    sa.Column("error", sa.Text, nullable=True),
+)
+
+champions = sa.Table(
+    "champions",
+    metadata,
+    sa.Column("model", sa.String(32), primary_key=True),
+    sa.Column("tag", sa.String(200), nullable=False),
+    sa.Column("reference_score", sa.Float, nullable=False),
+    sa.Column("bento_tag", sa.String(200), nullable=True),
+    sa.Column("image_tag", sa.String(300), nullable=True),
+    sa.Column("promoted_at", sa.DateTime, nullable=False),
+)
+
+
+def _naive(at: datetime | pd.Timestamp | None):
+    if at is None:
+        return None
+    ts = pd.Timestamp(at)
+    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    return ts.tz_convert(None).to_pydatetime()
+
+
+def _utc(at) -> datetime | None:
+    return None if at is None else pd.Timestamp(at).tz_localize("UTC").to_pydatetime()
+
+
+@dataclass
+class Champion:
+    model: str
+    tag: str
+    reference_score: float
+    promoted_at: datetime
+    bento_tag: str | None = None
+    image_tag: str | None = None
+
+
+@dataclass
+class Run:
+    """A run being recorded; fields mirror the maintenance_runs columns."""
+
+    model: str
+    now: datetime
+    replica: str = ""
+    trigger: str = "schedule"
+    id: int | None = None
+    values: dict[str, Any] = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def set(self, **values: Any) -> None:
+        self.values.update(values)
+
+
+class Ledger:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        metadata.create_all(engine)
+
+    # -- runs ----------------------------------------------------------------
+    def start(self, run: Run) -> Run:
+        with self.engine.begin() as conn:
+            run.id = conn.execute(runs.insert().values(
+                model=run.model, replica=run.replica, trigger=run.trigger, now=_naive(run.now),
+                started_at=_naive(datetime.now(timezone.utc)), details="{}")).inserted_primary_key[0]
+        return run
+
+    def stage(self, run: Run, name: str, started: datetime, seconds: float, ok: bool,
+              info: dict | None = None, error: str | None = None) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(stages.insert().values(
+                run_id=run.id, stage=name, started_at=_naive(started), seconds=seconds, ok=ok,
+                info=json.dumps(info or {}, ensure_ascii=False, default=str), error=error))
+
+    def finish(self, run: Run) -> None:
+        values = {k: (_naive(v) if isinstance(v, (datetime, pd.Timestamp)) else v) for k, v in run.values.items()}
+        with self.engine.begin() as conn:
+            conn.execute(runs.update().where(runs.c.id == run.id).values(
+                finished_at=_naive(datetime.now(timezone.utc)),
+                details=json.dumps(run.details, ensure_ascii=False, default=str), **values))
+
+    # -- champions -----------------------------------------------------------
+    def champion(self, model: str) -> Champion | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(champions).where(champions.c.model == model)).first()
+        if row is None:
+            return None
+        return Champion(row.model, row.tag, row.reference_score, _utc(row.promoted_at), row.bento_tag, row.image_tag)
+
+    def crown(self, champion: Champion) -> None:
+        values = dict(tag=champion.tag, reference_score=champion.reference_score, bento_tag=champion.bento_tag,
+                      image_tag=champion.image_tag, promoted_at=_naive(champion.promoted_at))
+        with self.engine.begin() as conn:
+            updated = conn.execute(champions.update().where(champions.c.model == champion.model).values(**values))
+            if updated.rowcount == 0:
+                conn.execute(champions.insert().values(model=champion.model, **values))
+
+    # -- reading -------------------------------------------------------------
+    def history(self, model: str | None = None, limit: int | None = None) -> pd.DataFrame:
+        """Runs, oldest first (the newest `limit` when given); times as UTC Timestamps."""
+        query = sa.select(runs)
+        if model:
+            query = query.where(runs.c.model == model)
+        query = query.order_by(runs.c.now.desc(), runs.c.id.desc())
+        if limit:
+            query = query.limit(limit)
+        with self.engine.connect() as conn:
+            frame = pd.DataFrame(conn.execute(query).mappings().all(), columns=[c.name for c in runs.columns])
+        frame = frame.iloc[::-1].reset_index(drop=True)
+        for column in ("now", "started_at", "finished_at", "eval_start", "eval_end", "train_start", "train_end"):
+            frame[column] = pd.to_datetime(frame[column]).dt.tz_localize("UTC")
+        return frame
+
+    def stages_of(self, run_id: int) -> pd.DataFrame:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(stages).where(stages.c.run_id == run_id).order_by(stages.c.id)).mappings().all()
+        return pd.DataFrame(rows, columns=[c.name for c in stages.columns])
+
+    def last_run(self, model: str) -> dict | None:
+        frame = self.history(model, limit=1)
+        return None if frame.empty else frame.iloc[0].to_dict()

@@ -1,0 +1,354 @@
+"""One maintenance cycle for one model: decide, act, and record why.
+
+    champion  what serves and its reference score (first run: the newest trained model)
+    evaluate  its score on the newest labelled window, with a bootstrap interval;
+              too few rows -> skipped; not significantly beyond tolerance -> healthy
+    retrain   a challenger on the window before it (no leakage), saved with golden cases
+    compare   both on the same rows, paired bootstrap: not better -> not-recovered (alert)
+    build     the challenger's bento (and image, when a container backend is set)
+    deploy    the candidate passes readiness and its golden cases before taking traffic
+    verify    the live deployment is checked again; a failure rolls back
+
+Any stage that raises ends the run `failed` (stage and reason recorded, alert
+sent) and the champion keeps serving. Every stage is timed in the ledger.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import os
+import time
+import traceback
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+import pandas as pd
+
+from zeta_serving import registry
+from zeta_serving.maintenance import golden
+from zeta_serving.maintenance.alerts import Alert
+from zeta_serving.maintenance.config import MaintenanceConfig
+from zeta_serving.maintenance.ledger import (
+    FAILED,
+    HEALTHY,
+    NOT_RECOVERED,
+    PROMOTED,
+    PROMOTED_DEGRADED,
+    SKIPPED,
+    Champion,
+    Ledger,
+    Run,
+)
+from zeta_serving.maintenance.stats import Interval, bootstrap, paired_gain, shortfall, significantly_worse
+from zeta_serving.maintenance.unseen import unseen_rate
+from zeta_serving.store import ListingStore, redact
+from zeta_serving.trainer import train_on
+from zeta_serving.windows import Windows
+
+log = logging.getLogger("zeta.maintenance")
+
+ALERTING = (NOT_RECOVERED, PROMOTED_DEGRADED, FAILED)
+
+
+class StageFailed(Exception):
+    def __init__(self, stage: str, error: str):
+        super().__init__(f"{stage}: {error}")
+        self.stage, self.error = stage, error
+
+
+class Decided(Exception):
+    """A cycle ended early with a decision (skipped, healthy, not-recovered)."""
+
+    def __init__(self, decision: str, summary: str):
+        super().__init__(summary)
+        self.decision, self.summary = decision, summary
+
+
+@dataclass(frozen=True)
+class CycleResult:
+    model: str
+    decision: str
+    summary: str
+    run_id: int | None
+    failed_stage: str | None = None
+    serving_tag: str | None = None
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def default_replica() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+class Maintainer:
+    """Runs cycles through its seams: store, ledger, deployer, builder, alert sink, clock."""
+
+    def __init__(self, *, store: ListingStore, ledger: Ledger, deployer, builder, alerts,
+                 clock, config: MaintenanceConfig, replica: str | None = None):
+        self.store = store
+        self.ledger = ledger
+        self.deployer = deployer
+        self.builder = builder
+        self.alerts = alerts
+        self.clock = clock
+        self.config = config
+        self.replica = replica or default_replica()
+        self._models: dict[str, object] = {}  # loaded estimators by tag: a cycle re-reads no pickle
+
+    # -- entry point ----------------------------------------------------------
+    def run(self, model: str, trigger: str = "schedule") -> CycleResult:
+        from zeta_serving.maintenance.lease import Lease
+
+        policy = self.config.policy(model)
+        now = pd.Timestamp(self.clock.now()).tz_convert("UTC")
+        try:
+            run = self.ledger.start(Run(model, now.to_pydatetime(), self.replica, trigger))
+        except Exception as exc:  # noqa: BLE001 - the ledger's database is down: say so, touch nothing
+            return self._unrecorded_failure(model, now, "ledger", exc)
+        lease = Lease(self.store.engine, model, self.replica, policy.lease_seconds, self.clock)
+        try:
+            if not lease.acquire():
+                holder = lease.holder_of()
+                who = f"{holder[0]} until {holder[1]:%Y-%m-%d %H:%M}" if holder else "another replica"
+                return self._finish(run, SKIPPED, f"another replica is acting on {model}: lease held by {who}")
+        except Exception as exc:  # noqa: BLE001
+            return self._finish(run, FAILED, f"could not take the lease: {_reason(exc)}", stage="lease")
+        try:
+            decision, summary = self._cycle(run, model, policy, now)
+            return self._finish(run, decision, summary)
+        except Decided as done:
+            return self._finish(run, done.decision, done.summary)
+        except StageFailed as failed:
+            return self._finish(run, FAILED, f"{failed.stage} failed: {failed.error}", stage=failed.stage,
+                                error=failed.error)
+        finally:
+            try:
+                lease.release()
+            except Exception:  # noqa: BLE001 - an unreachable database: the lease simply expires
+                log.warning("could not release the %s lease; it expires by itself", model)
+
+    # -- the cycle ---------------------------------------------------------------
+    def _cycle(self, run: Run, model: str, policy, now: pd.Timestamp) -> tuple[str, str]:
+        with self._stage(run, "champion"):
+            champion = self._champion(model)
+            estimator = self._load(champion.tag)
+            saved = registry.describe(registry.get(champion.tag))
+            run.set(champion_tag=champion.tag, reference_score=champion.reference_score,
+                    metric=estimator.metric, serving_tag=champion.tag,
+                    tokenizer_id=saved.tokenizer_fingerprint.get("id"),
+                    unseen_rate_train=_nonneg(saved.metadata.get("unseen_rate")))
+            self.ensure_serving(model)
+        greater = estimator.greater_is_better
+        windows = Windows.ending(now, policy.train_days, policy.eval_days)
+
+        with self._stage(run, "evaluate") as info:
+            rows = self.store.window(windows.eval_start, windows.eval_end, labelled=estimator.label,
+                                     limit=policy.max_eval_rows)
+            recent = self.store.window(windows.eval_start, windows.eval_end, limit=policy.max_eval_rows)
+            run.set(eval_start=windows.eval_start, eval_end=windows.eval_end, eval_rows=len(rows),
+                    unseen_rate=unseen_rate(estimator, recent))
+            info["rows"] = len(rows)
+            if len(rows) < policy.min_rows:
+                raise Decided(SKIPPED, f"{len(rows)} fresh labelled rows, need {policy.min_rows}")
+            champion_parts = estimator.score_parts(rows)
+            live = bootstrap(champion_parts, estimator.aggregate, resamples=policy.bootstrap,
+                             confidence=policy.confidence)
+            run.set(live_score=live.score, live_low=live.low, live_high=live.high)
+            info.update(live=live.__dict__)
+        if not significantly_worse(live, champion.reference_score, policy.tolerance, greater):
+            return HEALTHY, (f"{estimator.metric} {_fmt(live)} vs reference {champion.reference_score:.4f} "
+                             f"(tolerance {policy.tolerance})")
+
+        with self._stage(run, "retrain") as info:
+            train = self.store.window(windows.train_start, windows.eval_start, labelled=estimator.label)
+            run.set(train_start=windows.train_start, train_end=windows.eval_start, train_rows=len(train))
+            trained = train_on(model, train, rows, windows, extra_metadata={
+                "trigger": run.trigger, "challenger_of": champion.tag, "trained_by": self.replica})
+            challenger_tag = trained.saved.tag
+            self._models[challenger_tag] = trained.model
+            run.set(challenger_tag=challenger_tag)
+            info.update(tag=challenger_tag, rows=len(train), seconds=round(trained.seconds, 2))
+
+        with self._stage(run, "compare") as info:
+            challenger_parts = trained.model.score_parts(rows)
+            challenger = bootstrap(challenger_parts, estimator.aggregate, resamples=policy.bootstrap,
+                                   confidence=policy.confidence)
+            gain = paired_gain(champion_parts, challenger_parts, estimator.aggregate, greater,
+                               resamples=policy.bootstrap, confidence=policy.confidence)
+            run.set(challenger_score=challenger.score, challenger_low=challenger.low,
+                    challenger_high=challenger.high, gain_low=gain.low, gain_high=gain.high)
+            info.update(challenger=challenger.__dict__, gain=gain.__dict__)
+        if gain.low <= 0:
+            raise Decided(NOT_RECOVERED, f"live {estimator.metric} {_fmt(live)} dropped below reference "
+                                         f"{champion.reference_score:.4f}; the retrained {challenger_tag} "
+                                         f"({_fmt(challenger)}) is not significantly better: keeping {champion.tag}")
+        recovered = shortfall(challenger.score, champion.reference_score, greater) <= policy.tolerance
+
+        with self._stage(run, "build") as info:
+            bento_tag = self.builder.build(model, challenger_tag)
+            image_tag = self.builder.containerize(bento_tag)
+            run.set(bento_tag=bento_tag, image_tag=image_tag)
+            info.update(bento=bento_tag, image=image_tag)
+
+        cases = registry.load_golden(registry.get(challenger_tag))
+        with self._stage(run, "deploy") as info:
+            self.deployer.deploy(model, bento_tag, challenger_tag, gate=self._golden_gate(model, cases),
+                                 image_tag=image_tag)
+            info.update(golden_cases=len(cases))
+        with self._stage(run, "verify"):
+            try:
+                self.deployer.verify(model, self._golden_gate(model, cases))
+            except Exception:
+                restored = self.deployer.rollback(model)
+                run.set(serving_tag=restored.model_tag if restored else None)
+                raise
+        self.ledger.crown(Champion(model, challenger_tag, challenger.score, now.to_pydatetime(), bento_tag, image_tag))
+        run.set(serving_tag=challenger_tag)
+        decision = PROMOTED if recovered else PROMOTED_DEGRADED
+        summary = (f"{challenger_tag} promoted: {estimator.metric} {_fmt(challenger)} vs live {_fmt(live)} "
+                   f"(reference {champion.reference_score:.4f})")
+        if not recovered:
+            summary += ": better than what served, still beyond tolerance of the reference"
+        return decision, summary
+
+    # -- pieces ------------------------------------------------------------------
+    def _champion(self, model: str) -> Champion:
+        champion = self.ledger.champion(model)
+        if champion is not None:
+            return champion
+        newest = registry.list_models(model)
+        if not newest:
+            raise StageFailed("champion", f"no {model} model in the model store: run `zeta train {model}` first")
+        first = newest[0]
+        champion = Champion(model, first.tag, first.reference_score, datetime.now(timezone.utc))
+        self.ledger.crown(champion)
+        return champion
+
+    def _load(self, tag: str):
+        if tag not in self._models:
+            self._models[tag] = registry.load(tag)[0]
+        return self._models[tag]
+
+    @staticmethod
+    def _golden_gate(model: str, cases: list[dict]):
+        def gate(deployment, client) -> None:
+            golden.check(model, cases, client)
+
+        return gate
+
+    @contextmanager
+    def _stage(self, run: Run, name: str):
+        info: dict = {}
+        started = datetime.now(timezone.utc)
+        clock = time.perf_counter()
+        try:
+            yield info
+        except Decided:
+            self._record_stage(run, name, started, time.perf_counter() - clock, True, info)
+            raise
+        except StageFailed:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any failure ends the run `failed` at this stage
+            log.debug("stage %s failed:\n%s", name, traceback.format_exc())
+            self._record_stage(run, name, started, time.perf_counter() - clock, False, info, _reason(exc))
+            raise StageFailed(name, _reason(exc)) from exc
+        self._record_stage(run, name, started, time.perf_counter() - clock, True, info)
+
+    def _record_stage(self, run, name, started, seconds, ok, info, error=None) -> None:
+        try:
+            self.ledger.stage(run, name, started, seconds, ok, info, error)
+        except Exception:  # noqa: BLE001 - the database may be what failed
+            log.warning("could not record stage %s of run %s", name, run.id)
+
+    def _finish(self, run: Run, decision: str, summary: str, *, stage: str | None = None,
+                error: str | None = None) -> CycleResult:
+        if decision == FAILED:
+            current = _safe(lambda: self.deployer.current(run.model))
+            if current is not None:
+                run.set(serving_tag=current.model_tag)
+        run.set(decision=decision, failed_stage=stage, error=error)
+        run.details["summary"] = summary
+        alerted = False
+        if decision in ALERTING:
+            alerted = self._alert(run, decision, summary)
+        run.set(alerted=alerted)
+        try:
+            self.ledger.finish(run)
+        except Exception as exc:  # noqa: BLE001
+            log.error("could not record run %s of %s: %s", run.id, run.model, _reason(exc))
+        log.info("%s: %s: %s", run.model, decision, summary)
+        return CycleResult(run.model, decision, summary, run.id, stage, run.values.get("serving_tag"))
+
+    def _alert(self, run: Run, decision: str, summary: str) -> bool:
+        details = {k: (v.isoformat() if isinstance(v, (datetime, pd.Timestamp)) else v)
+                   for k, v in run.values.items() if v is not None}
+        delivered = self.alerts.send(Alert(run.model, decision, summary, run.now, run.id, details))
+        return bool(all(delivered.values()) if isinstance(delivered, dict) else delivered)
+
+    def _unrecorded_failure(self, model: str, now, stage: str, exc: Exception) -> CycleResult:
+        summary = f"{stage} failed: {_reason(exc)}; nothing was changed"
+        try:
+            self.alerts.send(Alert(model, FAILED, summary, now.to_pydatetime(), None, {"stage": stage}))
+        except Exception:  # noqa: BLE001
+            log.error("alert delivery failed for %s", model)
+        current = _safe(lambda: self.deployer.current(model))
+        return CycleResult(model, FAILED, summary, None, stage, current.model_tag if current else None)
+
+    def ensure_serving(self, model: str) -> None:
+        """Deploy the champion if nothing serves the model yet (start-up of a long-running loop)."""
+        if self.deployer.current(model) is None:
+            champion = self._champion(model)
+            cases = registry.load_golden(registry.get(champion.tag))
+            self.deployer.deploy(model, champion.bento_tag, champion.tag, gate=self._golden_gate(model, cases),
+                                 image_tag=champion.image_tag)
+
+    def early_warning(self, model: str) -> CycleResult | None:
+        """Run a cycle now if the unseen-token rate jumped since the champion was trained."""
+        policy = self.config.policy(model)
+        champion = self.ledger.champion(model)
+        if champion is None:
+            return None
+        saved = registry.describe(registry.get(champion.tag))
+        trained_rate = _nonneg(saved.metadata.get("unseen_rate"))
+        now = pd.Timestamp(self.clock.now()).tz_convert("UTC")
+        recent = self.store.window(now - timedelta(days=1), now, limit=policy.max_eval_rows)
+        rate = unseen_rate(self._load(champion.tag), recent)
+        if rate is None or trained_rate is None or rate - trained_rate < policy.unseen_jump:
+            return None
+        last = self.ledger.last_run(model)
+        if last is not None and last["trigger"] == "early-warning" and now - last["now"] < timedelta(days=1):
+            return None  # one early cycle a day at most: the schedule does the rest
+        log.warning("%s: unseen-token rate %.3f vs %.3f at training: running a cycle now", model, rate, trained_rate)
+        return self.run(model, trigger="early-warning")
+
+
+def _fmt(interval: Interval) -> str:
+    return f"{interval.score:.4f} [{interval.low:.4f}, {interval.high:.4f}]"
+
+
+def _nonneg(value) -> float | None:
+    return None if value is None or float(value) < 0 else float(value)
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return redact_urls(f"{type(exc).__name__}: {text}" if type(exc).__name__ not in text else text)[:500]
+
+
+def redact_urls(text: str) -> str:
+    import re
+
+    return re.sub(r"\b([a-z][a-z0-9+.-]*://)[^\s/@:]+:[^\s/@]+@", lambda m: m.group(1) + "***:***@", text)
+
+
+def _safe(fn):
+    try:
+        return fn()
+    except Exception:  # noqa: BLE001
+        return None
+
+
+__all__ = ["Maintainer", "CycleResult", "default_replica", "redact"]

@@ -1,0 +1,385 @@
+"""The maintenance report: one static HTML page plus one PNG per model, read from the ledger.
+
+    write_report(Ledger(engine), Path("report"))  ->  report/index.html, report/price.png, ...
+
+Each model's figure (see `plot_model`): top, the live model's score per run with its bootstrap
+band, the reference score as a step line, challenger scores, and a marker per promotion, alert
+and failure; bottom (shared time axis), the share of recent tokens the live model never saw,
+against the same share at its training. Rendered with `Figure` + `FigureCanvasAgg`: no pyplot,
+no global backend switch. Labels stay ASCII so no font is missing.
+
+The page never shows the database URL (only its dialect) and escapes every text it prints.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import os
+import re
+from collections.abc import Iterable
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import quote
+
+import numpy as np
+import pandas as pd
+
+from zeta_serving.errors import ZetaError
+from zeta_serving.maintenance.ledger import (
+    DECISIONS,
+    FAILED,
+    NOT_RECOVERED,
+    PROMOTED,
+    PROMOTED_DEGRADED,
+    Ledger,
+)
+
+MODELS = ("price", "category", "tag")
+TABLE_ROWS = 10
+ERROR_CHARS = 160
+FIGSIZE, DPI = (10.0, 6.5), 100  # 1000 x 650 px
+UNFINISHED = "unfinished"  # a run with no decision: still running, or its process died
+
+# Metrics where a smaller number is the better model (price: RMSLE).
+_LOWER_IS_BETTER = re.compile(r"(rmsle|rmse|mse|mae|mape|loss|error|logloss|perplexity)", re.IGNORECASE)
+
+# Artist ids, so that tests (and anyone inspecting a Figure) can find each series.
+GID_LIVE, GID_BAND, GID_REFERENCE = "live", "live-band", "reference"
+GID_CHALLENGER = "challenger"
+GID_PROMOTED, GID_PROMOTED_DEGRADED = "promoted", "promoted-degraded"
+GID_NOT_RECOVERED, GID_FAILED = "not-recovered", "failed"
+GID_UNSEEN, GID_UNSEEN_TRAIN = "unseen", "unseen-train"
+
+
+def lower_is_better(metric: str | None) -> bool | None:
+    """True for error-like metrics (rmsle), False for scores (accuracy@1, micro_f1), None if unknown."""
+    if not metric:
+        return None
+    return bool(_LOWER_IS_BETTER.search(metric))
+
+
+def _metric_of(history: pd.DataFrame) -> str | None:
+    metrics = history["metric"].dropna() if "metric" in history else pd.Series(dtype=object)
+    return str(metrics.iloc[-1]) if len(metrics) else None
+
+
+def _serving_tag(history: pd.DataFrame) -> str | None:
+    tags = history["serving_tag"].dropna() if "serving_tag" in history else pd.Series(dtype=object)
+    return str(tags.iloc[-1]) if len(tags) else None
+
+
+def _times(history: pd.DataFrame) -> np.ndarray:
+    """Run times as naive UTC datetime64 (what matplotlib's date axis takes without tz surprises)."""
+    now = pd.to_datetime(history["now"], utc=True)
+    return now.dt.tz_convert(None).to_numpy(dtype="datetime64[ns]")
+
+
+def _floats(history: pd.DataFrame, column: str) -> np.ndarray:
+    if column not in history:
+        return np.full(len(history), np.nan)
+    return pd.to_numeric(history[column], errors="coerce").to_numpy(dtype=float)
+
+
+def plot_series(history: pd.DataFrame) -> dict[str, dict[str, np.ndarray]]:
+    """What `plot_model` draws, as {series: {"x": times, "y": values, ...}}; rows without data left out."""
+    x = _times(history)
+    decision = history["decision"].fillna(UNFINISHED).astype(str).to_numpy() if len(history) else np.array([])
+    live, low, high = _floats(history, "live_score"), _floats(history, "live_low"), _floats(history, "live_high")
+    reference = _floats(history, "reference_score")
+    challenger = _floats(history, "challenger_score")
+    unseen, unseen_train = _floats(history, "unseen_rate"), _floats(history, "unseen_rate_train")
+
+    def pick(mask, **columns):
+        return {"x": x[mask], **{name: values[mask] for name, values in columns.items()}}
+
+    promoted = np.isin(decision, (PROMOTED, PROMOTED_DEGRADED))
+    # A run records the reference it was judged against; a promotion crowns the challenger with its
+    # score as the new reference. Plot the reference in force *after* each run, so it steps at the promotion.
+    reference = np.where(promoted & ~np.isnan(challenger), challenger, reference)
+    has_live = ~np.isnan(live)
+    # Where a promotion lands: the new champion's score (the challenger's), else the live score.
+    landed = np.where(np.isnan(challenger), live, challenger)
+    failed = decision == FAILED  # often without a score: drawn at the bottom edge of the panel
+    stage = history["failed_stage"].fillna("").astype(str).to_numpy() if len(history) else np.array([])
+    return {
+        GID_LIVE: pick(has_live, y=live),
+        GID_BAND: pick(~np.isnan(low) & ~np.isnan(high), low=low, high=high),
+        GID_REFERENCE: pick(~np.isnan(reference), y=reference),
+        GID_CHALLENGER: pick(~np.isnan(challenger), y=challenger),
+        GID_PROMOTED: pick(decision == PROMOTED, y=landed),
+        GID_PROMOTED_DEGRADED: pick(decision == PROMOTED_DEGRADED, y=landed),
+        GID_NOT_RECOVERED: pick(decision == NOT_RECOVERED, y=live),
+        GID_FAILED: pick(failed, stage=stage),
+        GID_UNSEEN: pick(~np.isnan(unseen), y=unseen),
+        GID_UNSEEN_TRAIN: pick(~np.isnan(unseen_train), y=unseen_train),
+    }
+
+
+def _step_to_end(series: dict, x_end) -> tuple[np.ndarray, np.ndarray]:
+    """A step line's points, carried on to the last run so the current value is visible."""
+    x, y = series["x"], series["y"]
+    if len(x) and x[-1] < x_end:
+        x, y = np.append(x, x_end), np.append(y, y[-1])
+    return x, y
+
+
+def plot_model(history: pd.DataFrame, model: str, serving_tag: str | None = None):
+    """The model's figure (a matplotlib `Figure` on an Agg canvas, not registered with pyplot)."""
+    import matplotlib.dates as mdates
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import PercentFormatter
+    from matplotlib.transforms import blended_transform_factory
+
+    series = plot_series(history)
+    metric = _metric_of(history) or "score"
+    direction = lower_is_better(_metric_of(history))
+    serving_tag = serving_tag or _serving_tag(history) or "none"
+
+    fig = Figure(figsize=FIGSIZE, dpi=DPI)
+    FigureCanvasAgg(fig)
+    top, bottom = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [2.4, 1]})
+    x_all = _times(history)
+    x_end = x_all.max() if len(x_all) else None
+
+    band = series[GID_BAND]
+    if len(band["x"]):
+        top.fill_between(band["x"], band["low"], band["high"], color="tab:blue", alpha=0.18, linewidth=0,
+                         label="live 95% CI", gid=GID_BAND)
+    live = series[GID_LIVE]
+    top.plot(live["x"], live["y"], color="tab:blue", marker=".", markersize=4, linewidth=1.3,
+             label="live score", gid=GID_LIVE)
+    ref_x, ref_y = _step_to_end(series[GID_REFERENCE], x_end)
+    top.step(ref_x, ref_y, where="post", color="0.35", linewidth=1.4, label="reference", gid=GID_REFERENCE)
+    chal = series[GID_CHALLENGER]
+    if len(chal["x"]):
+        top.plot(chal["x"], chal["y"], linestyle="none", marker="o", markersize=7, markerfacecolor="none",
+                 markeredgecolor="tab:purple", markeredgewidth=1.3, label="challenger", gid=GID_CHALLENGER)
+
+    for gid, label, style in (
+        (GID_PROMOTED, "promoted", dict(marker="^", color="tab:green", markersize=10)),
+        (GID_PROMOTED_DEGRADED, "promoted (degraded)", dict(marker="^", color="tab:orange", markersize=10)),
+        (GID_NOT_RECOVERED, "alert: not recovered", dict(marker="x", color="tab:red", markersize=10,
+                                                         markeredgewidth=2.2)),
+    ):
+        points = series[gid]
+        if len(points["x"]):
+            top.plot(points["x"], points["y"], linestyle="none", label=label, gid=gid, zorder=5, **style)
+
+    failed = series[GID_FAILED]
+    if len(failed["x"]):
+        # Failures sit just above the bottom edge of the panel whatever the scores are.
+        edge = blended_transform_factory(top.transData, top.transAxes)
+        top.plot(failed["x"], np.full(len(failed["x"]), 0.04), transform=edge, linestyle="none", marker="x",
+                 color="black", markersize=9, markeredgewidth=2, label="failed", gid=GID_FAILED, zorder=5,
+                 clip_on=False)
+        for at, stage in zip(failed["x"], failed["stage"]):
+            # Annotations skip unit conversion on a blended transform: give matplotlib's date number.
+            top.annotate(stage or "?", (mdates.date2num(at), 0.04), xycoords=edge, xytext=(4, 6), textcoords="offset points",
+                         fontsize=7, color="black", rotation=45)
+
+    note = {True: " (lower is better)", False: " (higher is better)", None: ""}[direction]
+    top.set_ylabel(f"{metric}{note}")
+    top.grid(True, alpha=0.3)
+    top.legend(loc="best", fontsize=8, ncols=2, framealpha=0.85)
+    top.set_title(f"{model}: serving {serving_tag}", fontsize=11)
+
+    unseen = series[GID_UNSEEN]
+    bottom.plot(unseen["x"], unseen["y"], color="tab:brown", marker=".", markersize=4, linewidth=1.2,
+                label="unseen tokens (recent)", gid=GID_UNSEEN)
+    train_x, train_y = _step_to_end(series[GID_UNSEEN_TRAIN], x_end)
+    bottom.step(train_x, train_y, where="post", color="tab:brown", linestyle="--", linewidth=1.2, alpha=0.8,
+                label="unseen at training", gid=GID_UNSEEN_TRAIN)
+    bottom.yaxis.set_major_formatter(PercentFormatter(1.0))
+    bottom.set_ylabel("unseen tokens")
+    bottom.set_xlabel("run time (UTC)")
+    bottom.grid(True, alpha=0.3)
+    if len(unseen["x"]) or len(train_x):
+        bottom.legend(loc="best", fontsize=8)
+    else:
+        bottom.text(0.5, 0.5, "no token data", transform=bottom.transAxes, ha="center", va="center",
+                    color="0.4")
+
+    locator = mdates.AutoDateLocator()
+    bottom.xaxis.set_major_locator(locator)
+    bottom.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    fig.tight_layout()
+    return fig
+
+
+# -- HTML ---------------------------------------------------------------------
+
+_CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", "Hiragino Sans", "Noto Sans JP", sans-serif;
+       margin: 1.5em auto; max-width: 1060px; color: #222; }
+h1 { font-size: 1.4em; } h2 { font-size: 1.15em; margin-top: 2em; border-bottom: 1px solid #ccc; }
+.meta { color: #555; font-size: 0.9em; }
+img { max-width: 100%; height: auto; border: 1px solid #ddd; }
+table { border-collapse: collapse; font-size: 0.82em; margin: 0.6em 0; }
+th, td { border: 1px solid #ddd; padding: 3px 6px; text-align: left; vertical-align: top; }
+th { background: #f4f4f4; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.d-promoted { color: #1a7f37; } .d-promoted-degraded { color: #c45a00; }
+.d-not-recovered { color: #c62828; font-weight: bold; } .d-failed { color: #000; font-weight: bold; }
+.d-unfinished { color: #777; } .error { color: #8a1c1c; font-family: monospace; white-space: pre-wrap; }
+.none { color: #777; font-style: italic; }
+"""
+
+
+def _e(value) -> str:
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def _missing(value) -> bool:
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _num(value) -> str:
+    if _missing(value):
+        return ""
+    value = float(value)
+    return f"{value:.4g}" if math.isfinite(value) else str(value)
+
+
+def _with_ci(score, low, high) -> str:
+    text = _num(score)
+    if text and not _missing(low) and not _missing(high):
+        text += f" [{_num(low)}, {_num(high)}]"
+    return text
+
+
+def _when(value) -> str:
+    return "" if _missing(value) else pd.Timestamp(value).tz_convert("UTC").strftime("%Y-%m-%d %H:%M")
+
+
+def _trim(text, limit: int = ERROR_CHARS) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+def _file_stem(model: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", model).lstrip(".") or "model"
+
+
+def decision_counts(history: pd.DataFrame) -> dict[str, int]:
+    """Runs per decision, in DECISIONS order, then unfinished (runs with no decision); zeros left out."""
+    decisions = history["decision"].fillna(UNFINISHED).astype(str) if len(history) else pd.Series(dtype=str)
+    counts = decisions.value_counts().to_dict()
+    order = [*DECISIONS, UNFINISHED] + sorted(set(counts) - {*DECISIONS, UNFINISHED})
+    return {d: int(counts[d]) for d in order if counts.get(d)}
+
+
+def _runs_table(history: pd.DataFrame) -> str:
+    head = ("when (UTC)", "decision", "live score [95% CI]", "reference", "challenger [95% CI]", "serving tag",
+            "failure")
+    rows = []
+    for run in history.tail(TABLE_ROWS).iloc[::-1].itertuples(index=False):
+        decision = UNFINISHED if _missing(run.decision) else str(run.decision)
+        shown = decision + (" (alerted)" if not _missing(run.alerted) and bool(run.alerted) else "")
+        failure = ""
+        if not _missing(run.failed_stage) or not _missing(run.error):
+            stage = "" if _missing(run.failed_stage) else f"<b>{_e(run.failed_stage)}</b> "
+            error = "" if _missing(run.error) else f'<span class="error">{_e(_trim(run.error))}</span>'
+            failure = stage + error
+        cells = [
+            f"<td>{_e(_when(run.now))}</td>",
+            f'<td class="d-{_e(_file_stem(decision))}">{_e(shown)}</td>',
+            f'<td class="num">{_e(_with_ci(run.live_score, run.live_low, run.live_high))}</td>',
+            f'<td class="num">{_e(_num(run.reference_score))}</td>',
+            f'<td class="num">{_e(_with_ci(run.challenger_score, run.challenger_low, run.challenger_high))}</td>',
+            f"<td>{_e('' if _missing(run.serving_tag) else run.serving_tag)}</td>",
+            f"<td>{failure}</td>",
+        ]
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    header = "<tr>" + "".join(f"<th>{_e(h)}</th>" for h in head) + "</tr>"
+    return f'<table class="runs">\n{header}\n' + "\n".join(rows) + "\n</table>"
+
+
+def _counts_table(counts: dict[str, int]) -> str:
+    header = "".join(f'<th class="d-{_e(d)}">{_e(d)}</th>' for d in counts) + "<th>total</th>"
+    cells = "".join(f'<td class="num">{n}</td>' for n in counts.values()) + f'<td class="num">{sum(counts.values())}</td>'
+    return f'<table class="counts"><tr>{header}</tr><tr>{cells}</tr></table>'
+
+
+def _model_section(model: str, history: pd.DataFrame, image: str | None, serving_tag: str | None) -> str:
+    parts = [f'<section id="model-{_e(_file_stem(model))}">', f"<h2>{_e(model)}</h2>"]
+    if history.empty:
+        parts.append('<p class="none">no runs yet</p>')
+        return "\n".join(parts + ["</section>"])
+    metric = _metric_of(history)
+    direction = lower_is_better(metric)
+    last = history.iloc[-1]
+    meta = [f"serving: <b>{_e(serving_tag or 'none')}</b>",
+            f"metric: {_e(metric or 'unknown')}" + ("" if direction is None else
+                                                      f" ({'lower' if direction else 'higher'} is better)"),
+            f"runs: {len(history)}", f"last run: {_e(_when(last['now']))}"]
+    parts.append(f'<p class="meta">{" &middot; ".join(meta)}</p>')
+    parts.append(f'<img src="{_e(quote(image))}" width="1000" height="650" '
+                 f'alt="{_e(model)}: score and unseen-token rate over time">')
+    parts.append("<h3>Decisions</h3>")
+    parts.append(_counts_table(decision_counts(history)))
+    parts.append(f"<h3>Last {min(TABLE_ROWS, len(history))} runs (newest first)</h3>")
+    parts.append(_runs_table(history))
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def write_report(ledger: Ledger, out_dir: Path, models: Iterable[str] = MODELS) -> Path:
+    """Write `out_dir/index.html` and `out_dir/<model>.png` for each model with runs; return the HTML path."""
+    out_dir = Path(out_dir)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ZetaError(f"cannot create report directory {out_dir}: {exc.strerror or exc}") from None
+
+    generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    dialect = getattr(getattr(ledger.engine, "dialect", None), "name", "unknown")
+    sections = []
+    for model in dict.fromkeys(models):  # unique, in order
+        history = ledger.history(model)
+        image = None
+        champion = ledger.champion(model)
+        serving_tag = _serving_tag(history) or (champion.tag if champion else None)
+        if not history.empty:
+            image = f"{_file_stem(model)}.png"
+            fig = plot_model(history, model, serving_tag)
+            try:
+                fig.savefig(out_dir / image, dpi=DPI, format="png")
+            except OSError as exc:
+                raise ZetaError(f"cannot write {out_dir / image}: {exc.strerror or exc}") from None
+        sections.append(_model_section(model, history, image, serving_tag))
+
+    page = "\n".join([
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        "<title>zeta maintenance report</title>",
+        f"<style>{_CSS}</style>",
+        "</head>",
+        "<body>",
+        "<h1>zeta maintenance report</h1>",
+        f'<p class="meta">generated at {_e(generated)} &middot; database: {_e(dialect)} (URL redacted)</p>',
+        *sections,
+        "</body>",
+        "</html>",
+        "",
+    ])
+    index = out_dir / "index.html"
+    try:
+        _atomic_write(index, page.encode("utf-8"))
+    except OSError as exc:
+        raise ZetaError(f"cannot write {index}: {exc.strerror or exc}") from None
+    return index

@@ -1,0 +1,32 @@
+"""Assembling a Maintainer from the config: the one place that picks real implementations."""
+
+from __future__ import annotations
+
+from zeta_serving.errors import ZetaError
+from zeta_serving.maintenance.alerts import build_sinks
+from zeta_serving.maintenance.builder import BentoBuilder
+from zeta_serving.maintenance.config import MaintenanceConfig
+from zeta_serving.maintenance.inprocess import InProcessDeployer
+from zeta_serving.maintenance.ledger import Ledger
+from zeta_serving.maintenance.loop import Maintainer
+from zeta_serving.store import ListingStore
+
+
+def make_deployer(kind: str, *, port: int, clock=None):
+    if kind == "inprocess":
+        return InProcessDeployer(clock)
+    if kind == "local":
+        from zeta_serving.maintenance.local_deployer import LocalDeployer
+
+        return LocalDeployer(port=port)
+    raise ZetaError(f"unknown deployer {kind!r} (local or inprocess)")
+
+
+def make_maintainer(store: ListingStore, config: MaintenanceConfig, clock, *, deployer=None,
+                    replica: str | None = None) -> Maintainer:
+    policy = config.policy("price")  # sinks, deployer and backend are project-wide settings
+    sinks = build_sinks(list(policy.alerts), webhook_url=policy.webhook_url or None, timeout=5.0, retries=3)
+    return Maintainer(store=store, ledger=Ledger(store.engine),
+                      deployer=deployer or make_deployer(policy.deployer, port=policy.port, clock=clock),
+                      builder=BentoBuilder(policy.container_backend), alerts=sinks, clock=clock, config=config,
+                      replica=replica)
