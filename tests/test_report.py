@@ -53,7 +53,9 @@ def _fill(ledger: Ledger, model: str, n: int = N_RUNS) -> list[str]:
             values.update(challenger_score=challenger, challenger_low=challenger - 0.01,
                           challenger_high=challenger + 0.01, challenger_tag=f"zeta-{model}:v{version}")
             if decision.startswith("promoted"):
-                tag, reference = f"zeta-{model}:v{version}", challenger
+                tag = f"zeta-{model}:v{version}"
+            if decision == "promoted":  # a degraded promotion keeps the old standard
+                reference = challenger
         if decision == "not-recovered":
             values["alerted"] = True
         if decision == "failed":
@@ -164,14 +166,15 @@ def test_figure_reflects_the_data(filled):
     assert list(series[rep.GID_FAILED]["stage"]) == ["build"]
     assert len(series[rep.GID_LIVE]["x"]) == N_RUNS - 1  # the failed run has no score
     assert len(series[rep.GID_CHALLENGER]["x"]) == 4
-    # The reference changes exactly at the promotions (to the promoted challenger's score).
+    # The reference changes exactly at the recovered promotions (to the promoted challenger's score);
+    # a degraded promotion keeps the old standard.
     ref = series[rep.GID_REFERENCE]
-    assert len(np.unique(ref["y"])) == 1 + 3
+    assert len(np.unique(ref["y"])) == 1 + 2
     changes = ref["x"][1:][np.diff(ref["y"]) != 0]
-    promotions = history["now"][history["decision"].str.startswith("promoted")].dt.tz_convert(None).to_numpy()
+    promotions = history["now"][history["decision"] == "promoted"].dt.tz_convert(None).to_numpy()
     assert list(changes) == list(promotions)
     assert np.allclose(ref["y"][np.isin(ref["x"], promotions)],
-                       history["challenger_score"][history["decision"].str.startswith("promoted")])
+                       history["challenger_score"][history["decision"] == "promoted"])
 
     fig = rep.plot_model(history, "price")
     top, bottom = fig.axes

@@ -205,7 +205,10 @@ class Maintainer:
                 restored = self.deployer.rollback(model)
                 run.set(serving_tag=restored.model_tag if restored else None)
                 raise
-        self.ledger.crown(Champion(model, challenger_tag, challenger.score, now.to_pydatetime(), bento_tag, image_tag))
+        # A recovered challenger sets the new standard; a degraded one keeps the old standard, so the
+        # next cycles keep retraining (with more fresh data) until the model is back within tolerance.
+        reference = challenger.score if recovered else champion.reference_score
+        self.ledger.crown(Champion(model, challenger_tag, reference, now.to_pydatetime(), bento_tag, image_tag))
         run.set(serving_tag=challenger_tag)
         decision = PROMOTED if recovered else PROMOTED_DEGRADED
         summary = (f"{challenger_tag} promoted: {estimator.metric} {_fmt(challenger)} vs live {_fmt(live)} "

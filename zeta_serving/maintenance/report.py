@@ -94,9 +94,10 @@ def plot_series(history: pd.DataFrame) -> dict[str, dict[str, np.ndarray]]:
         return {"x": x[mask], **{name: values[mask] for name, values in columns.items()}}
 
     promoted = np.isin(decision, (PROMOTED, PROMOTED_DEGRADED))
-    # A run records the reference it was judged against; a promotion crowns the challenger with its
-    # score as the new reference. Plot the reference in force *after* each run, so it steps at the promotion.
-    reference = np.where(promoted & ~np.isnan(challenger), challenger, reference)
+    # A run records the reference it was judged against; a (recovered) promotion crowns the challenger
+    # with its score as the new reference, a degraded one keeps the old standard. Plot the reference in
+    # force *after* each run, so it steps at the promotion.
+    reference = np.where((decision == PROMOTED) & ~np.isnan(challenger), challenger, reference)
     has_live = ~np.isnan(live)
     # Where a promotion lands: the new champion's score (the challenger's), else the live score.
     landed = np.where(np.isnan(challenger), live, challenger)
