@@ -371,3 +371,60 @@ def test_config_file_overrides_and_errors(tmp_path):
         good.write_text(text)
         with pytest.raises(ZetaError, match=message):
             load_config(str(good))
+
+
+# -- the command line ----------------------------------------------------------------------------
+
+def run_cli(args, capsys):
+    from zeta_serving.cli import main
+
+    try:
+        main(args)
+        code = 0
+    except SystemExit as exc:
+        code = exc.code or 0
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_cli_once_status_and_history(history, tmp_path, capsys, monkeypatch):
+    maintainer = make(history, tmp_path)  # crowns the champions in the copied database
+    url = str(maintainer.store.url)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "zeta.toml").write_text("[maintenance]\neval_days = 2\ntrain_days = 10\nmin_rows = 100\n"
+                                        "bootstrap = 200\n")
+    code, out, err = run_cli(["--db", url, "maintain", "--once", "--now", "2026-02-15T00:00:00", "--json"], capsys)
+    assert code == 0, err
+    results = json.loads(out)
+    assert [r["model"] for r in results] == list(MODELS) and {r["decision"] for r in results} == {"healthy"}
+    code, out, _ = run_cli(["--db", url, "status"], capsys)
+    assert code == 0 and "healthy" in out and "zeta-category:" in out
+    code, out, _ = run_cli(["--db", url, "status", "--json"], capsys)
+    rows = {r["model"]: r for r in json.loads(out)}
+    assert rows["tag"]["last_decision"] == "healthy" and rows["tag"]["live"] > 0.5
+    code, out, _ = run_cli(["--db", url, "history", "price", "--json"], capsys)
+    runs = json.loads(out)
+    assert runs[-1]["decision"] == "healthy" and runs[-1]["trigger"] == "once"
+    code, out, _ = run_cli(["--db", url, "history", "price"], capsys)
+    assert "2026-02-15 00:00" in out and "healthy" in out
+
+
+def test_cli_once_exits_non_zero_when_a_cycle_fails(history, tmp_path, capsys, monkeypatch):
+    maintainer = make(history, tmp_path)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "zeta.toml").write_text("[maintenance]\neval_days = 2\nmin_rows = 100\nbootstrap = 200\n")
+    broken = str(maintainer.store.url)
+    from zeta_serving import registry as reg
+
+    monkeypatch.setattr(reg, "load", lambda tag: (_ for _ in ()).throw(OSError("model file is corrupt")))
+    code, out, err = run_cli(["--db", broken, "maintain", "--once", "--model", "price", "--now", "2026-02-15"], capsys)
+    assert code == 3 and "failed" in out and "model file is corrupt" in out and "Traceback" not in err
+
+
+def test_cli_bad_now_and_bad_config_are_one_line(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run_cli(["maintain", "--once", "--now", "yesterday-ish"], capsys)
+    assert code == 1 and "not a date or time" in err and len(err.strip().splitlines()) == 1
+    (tmp_path / "zeta.toml").write_text("[maintenance\n")
+    code, _, err = run_cli(["status"], capsys)
+    assert code == 1 and "not valid TOML" in err

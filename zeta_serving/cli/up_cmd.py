@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
-import time
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import click
 
@@ -43,8 +39,9 @@ API docs: http://127.0.0.1:{port}/docs   health: /healthz /readyz   metrics: /me
 @click.pass_context
 def up(ctx: click.Context, port: int, days: int, rows_per_day: int, seed: int, retrain: bool,
        no_serve: bool) -> None:
-    """Seed a synthetic store if empty, train the three models, show scores, serve them."""
+    """Seed a synthetic store if empty, train the three models, show scores, serve and maintain them."""
     from zeta_serving import registry, synth
+    from zeta_serving.maintenance.ledger import Champion, Ledger
     from zeta_serving.trainer import train_task
 
     store = open_store(ctx)
@@ -55,56 +52,60 @@ def up(ctx: click.Context, port: int, days: int, rows_per_day: int, seed: int, r
             store.insert(frame)
     click.echo(f"listing store: {store.count()} listings", err=True)
 
+    ledger = Ledger(store.engine)
     click.echo(f"\n{'MODEL':9s} {'TAG':34s} {'HELD-OUT SCORE':34s} TRAIN ROWS")
     for task in ("price", "category", "tag"):
         existing = registry.list_models(task)
-        if existing and not retrain:
+        champion = ledger.champion(task)
+        if champion is not None and not retrain:
+            saved = registry.describe(registry.get(champion.tag))
+        elif existing and not retrain:
             saved = existing[0]
         else:
             saved = train_task(store, task, on_stage=lambda m, t=task: click.echo(f"[{t}] {m}", err=True)).saved
+            # A model trained by hand is the new champion: its held-out score is the standard to keep.
+            ledger.crown(Champion(task, saved.tag, saved.reference_score, datetime.now(timezone.utc)))
         scores = saved.metadata["scores"]
         shown = "  ".join(f"{k} {v:.4f}" for k, v in scores.items() if k != "rows")
         click.echo(f"{task:9s} {saved.tag:34s} {shown:34s} {saved.metadata.get('train_rows', 0)}")
     if no_serve:
         return
-    serve_all(port)
+    serve_and_maintain(store, port)
 
 
-def serve_all(port: int) -> None:
-    """Run the all-in-one service until interrupted; the server's process group goes down with us."""
-    import httpx
+def serve_and_maintain(store, port: int) -> None:
+    """The local deployer's front port serves the champions; the loop keeps them healthy beside it."""
+    import threading
 
-    from zeta_serving import bentos
+    from zeta_serving.maintenance.clock import SystemClock
+    from zeta_serving.maintenance.config import TASKS, load_config
+    from zeta_serving.maintenance.local_deployer import LocalDeployer
+    from zeta_serving.maintenance.runtime import make_maintainer
+    from zeta_serving.maintenance.schedule import build_scheduler, next_runs
 
-    cmd = [bentos.bentoml_executable(), "serve", bentos.SERVICES["all"], "--host", "127.0.0.1",
-           "--port", str(port)]
-    server = subprocess.Popen(cmd, env={**os.environ, "BENTOML_DO_NOT_TRACK": "true"}, start_new_session=True)
-
-    def stop(*_):
-        if server.poll() is None:
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
-        sys.exit(0)
-
-    signal.signal(signal.SIGTERM, stop)
+    config = load_config(None, deployer="local", port=port)
+    deployer = LocalDeployer(port=port)
+    maintainer = make_maintainer(store, config, SystemClock(), deployer=deployer)
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    scheduler = None
+    deployer.start()
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and server.poll() is None:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.5)
-        if server.poll() is not None:
-            raise click.ClickException(f"the server exited with {server.returncode}; see its log above")
+        for task in TASKS:
+            click.echo(f"[serve] starting {task} (golden cases checked before it takes traffic)", err=True)
+            maintainer.ensure_serving(task)
+        scheduler = build_scheduler(maintainer, config, background=True)
+        scheduler.start()
         click.echo("\n" + CURL_EXAMPLES.format(port=port))
+        for task, at in next_runs(config, SystemClock().now()).items():
+            click.echo(f"maintenance: {task} next cycle {at:%Y-%m-%d %H:%M} UTC "
+                       f"(schedule {config.policy(task).schedule!r}; `zeta status`, `zeta history {task}`)")
         click.echo("Ctrl-C stops everything.", err=True)
-        server.wait()
+        while not stopping.wait(1.0):
+            pass
     except KeyboardInterrupt:
         pass
     finally:
-        if server.poll() is None:
-            stop()
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+        deployer.stop()
