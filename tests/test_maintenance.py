@@ -428,3 +428,18 @@ def test_cli_bad_now_and_bad_config_are_one_line(tmp_path, capsys, monkeypatch):
     (tmp_path / "zeta.toml").write_text("[maintenance\n")
     code, _, err = run_cli(["status"], capsys)
     assert code == 1 and "not valid TOML" in err
+
+
+def test_unseen_token_jump_triggers_a_cycle_outside_the_schedule(history, tmp_path):
+    from zeta_serving import synth
+
+    maintainer = make(history, tmp_path)
+    assert maintainer.early_warning("category") is None  # same vocabulary as at training: nothing to do
+    day = date(2026, 2, 15)
+    maintainer.store.insert(synth.generate_day(day, 300, seed=3, drift=synth.Drift(vocab_from=day)))
+    maintainer.clock.set(datetime(2026, 2, 16, tzinfo=timezone.utc))
+    result = maintainer.early_warning("category")
+    assert result is not None, "a vocabulary jump should start a cycle"
+    run = maintainer.ledger.history("category").iloc[-1]
+    assert run["trigger"] == "early-warning" and run["unseen_rate"] > run["unseen_rate_train"] + 0.05
+    assert maintainer.early_warning("category") is None  # one early cycle a day at most
