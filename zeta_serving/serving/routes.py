@@ -8,6 +8,7 @@ are merged by BentoML's adaptive batching exactly like batch requests.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import aiohttp
@@ -27,18 +28,21 @@ from zeta_serving.serving.schemas import (
 )
 
 log = logging.getLogger("zeta.serving")
+RETRY_AFTER = 5.0  # seconds: a batch of 256 listings predicts in well under one
 
 
 async def predict(model_service, listings: list):
-    """Call a model service's batchable `predict`, retrying once if the pooled connection was stale.
+    """Call a model service's batchable `predict`, retrying once if the internal call broke.
 
     BentoML's client can reuse a keep-alive connection the model service has just
-    closed (bentoml/BentoML#4971); predict is pure, so one retry is safe.
+    closed (bentoml/BentoML#4971), and now and then such a call hangs instead of
+    failing. Predict is pure, so one retry is safe: after a dropped connection at
+    once, after RETRY_AFTER seconds without an answer otherwise.
     """
     try:
-        return await model_service.to_async.predict(listings)
-    except aiohttp.ClientConnectionError as exc:
-        log.warning("model service connection dropped (%s); retrying once", exc)
+        return await asyncio.wait_for(model_service.to_async.predict(listings), timeout=RETRY_AFTER)
+    except (aiohttp.ClientConnectionError, asyncio.TimeoutError) as exc:
+        log.warning("model service call failed (%s); retrying once", type(exc).__name__)
         return await model_service.to_async.predict(listings)
 
 
