@@ -96,7 +96,9 @@ def test_first_deploy_routes_and_own_endpoints(deployer, tags):
     assert shown["tag"]["live"]["model_tag"] == tag_model and shown["tag"]["live"]["deployed_at"]
     metrics = httpx.get(deployer.url + "/metrics", trust_env=False).text
     assert f"model_tag={first}" in metrics and f"model_tag={tag_model}" in metrics and "bentoml" in metrics
-    assert "/category" in httpx.get(deployer.url + "/docs.json", trust_env=False).json()["paths"]
+    paths = httpx.get(deployer.url + "/docs.json", trust_env=False).json()["paths"]
+    assert {"/category", "/category/batch", "/tags", "/tags/batch"} <= set(paths)  # both backends, merged
+    assert "html" in httpx.get(deployer.url + "/", trust_env=False).headers["content-type"]  # the API UI
     deployer.verify("category", golden_gate)  # a first deployment has no standby to retire
 
 

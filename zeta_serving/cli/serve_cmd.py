@@ -35,5 +35,5 @@ def serve(model: str | None, port: int, host: str) -> None:
     for task in bentos.TASKS_OF[model or "all"]:
         registry.get(model_tag(task))  # a clear error now rather than a refusal later
     cmd = [bentos.bentoml_executable(), "serve", SERVICES[model or "all"], "--host", host, "--port", str(port)]
-    click.echo(f"serving {model or 'price, category and tags'} on http://{host}:{port}  (docs: /docs)", err=True)
+    click.echo(f"serving {model or 'price, category and tags'} on http://{host}:{port}  (API UI: /, OpenAPI: /docs.json)", err=True)
     os.execve(cmd[0], cmd, {**os.environ, "BENTOML_DO_NOT_TRACK": os.environ.get("BENTOML_DO_NOT_TRACK", "true")})

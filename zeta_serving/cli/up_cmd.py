@@ -24,7 +24,7 @@ Try it (Japanese in, Japanese out):
   curl -s -X POST http://127.0.0.1:{port}/category/batch -H 'Content-Type: application/json' \\
     -d '{{"listings": [{{"name": "セリア 収納ボックス 白"}}, {{"name": "iPhone13 128GB SIMフリー"}}]}}'
 
-API docs: http://127.0.0.1:{port}/docs   health: /healthz /readyz   metrics: /metrics
+API docs: http://127.0.0.1:{port}/ (OpenAPI: /docs.json)   health: /healthz /readyz   metrics: /metrics
 """
 
 

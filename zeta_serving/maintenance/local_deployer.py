@@ -16,7 +16,7 @@ is one, else to the same one.
 
 Own endpoints: `GET /healthz`, `/readyz` (every deployed task has a ready live
 backend), `/metrics` (the live backends' metrics, concatenated), `/-/deployments`,
-and `/docs.json` (from the first live backend).
+`/docs.json` (the live backends' documents merged) and `/` (the API UI page).
 """
 
 from __future__ import annotations
@@ -312,7 +312,7 @@ class LocalDeployer:
 
         return Starlette(lifespan=lifespan, routes=[
             Route("/healthz", self._healthz), Route("/readyz", self._readyz), Route("/metrics", self._metrics),
-            Route("/-/deployments", self._deployments),
+            Route("/-/deployments", self._deployments), Route("/docs.json", self._docs),
             Route("/{path:path}", self._route, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]),
         ])
 
@@ -342,6 +342,21 @@ class LocalDeployer:
                              f"model_tag={backend.deployment.model_tag}\n{resp.text.rstrip()}\n")
         return PlainTextResponse("".join(parts), media_type="text/plain; version=0.0.4")
 
+    async def _docs(self, request: Request) -> Response:
+        """One OpenAPI document for the front port: the live backends' paths and schemas merged."""
+        merged: dict = {}
+        for backend in self._lives():
+            with contextlib.suppress(httpx.HTTPError, ValueError):
+                spec = (await self._http.get(f"{backend.url}/docs.json", timeout=5)).json()
+                if not merged:
+                    merged = {**spec, "paths": {}, "components": {**spec.get("components", {}), "schemas": {}}}
+                    merged["info"] = {**spec.get("info", {}), "title": "zeta-serving (local deployer)"}
+                merged["paths"].update(spec.get("paths", {}))
+                merged["components"]["schemas"].update(spec.get("components", {}).get("schemas", {}))
+        if not merged:
+            return JSONResponse({"error": "no model is deployed"}, 503)
+        return JSONResponse(merged)
+
     async def _deployments(self, request: Request) -> Response:
         def describe(backend: Backend | None):
             return backend and {**dataclasses.asdict(backend.deployment), "running": backend.alive,
@@ -358,7 +373,7 @@ class LocalDeployer:
         and falls back to the same one if it still runs.
         """
         with self._lock:
-            if task is None:  # /docs.json: the first live backend
+            if task is None:  # / (the API UI page, which then reads our merged /docs.json)
                 choices = [s.live for s in self._slots.values()]
             elif retry_of is None:
                 choices = [self._slots[task].live]
@@ -373,7 +388,7 @@ class LocalDeployer:
     async def _route(self, request: Request) -> Response:
         path = request.url.path
         task = next((t for prefix, t in PREFIXES.items() if path == prefix or path.startswith(prefix + "/")), None)
-        if task is None and path != "/docs.json":
+        if task is None and path != "/":
             return JSONResponse({"error": f"no route {path}"}, 404)
         backend = self._acquire(task)
         if backend is None:
