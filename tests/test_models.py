@@ -1,0 +1,196 @@
+"""The three models: the estimator contract, save/reload through the BentoML store, quality under drift."""
+
+from __future__ import annotations
+
+import csv
+import json
+import pickle
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+
+from training import MODELS, CategoryModel, PriceModel, TagModel
+from zeta_serving import registry, synth
+from zeta_serving.maintenance.stats import bootstrap
+
+START = date(2026, 4, 1)
+
+
+@pytest.fixture(scope="module")
+def data():
+    """Ten clean days to train on, then two later days clean, with new vocabulary, with new prices."""
+    train = pd.concat(synth.generate(START, 10, 500, seed=11), ignore_index=True)
+    later = [START + timedelta(days=12), START + timedelta(days=13)]
+
+    def days(drift):
+        return pd.concat([synth.generate_day(d, 500, seed=11, drift=drift) for d in later], ignore_index=True)
+
+    return {"train": train, "clean": days(None), "vocab": days(synth.Drift(vocab_from=later[0])),
+            "price": days(synth.Drift(price_from=later[0]))}
+
+
+@pytest.fixture(scope="module")
+def fitted(data):
+    return {task: cls().fit(data["train"]) for task, cls in MODELS.items()}
+
+
+@pytest.mark.parametrize("task", list(MODELS))
+def test_estimator_contract(task, data):
+    cls = MODELS[task]
+    model = cls()
+    assert not [k for k in vars(model) if k.endswith("_")]  # nothing fitted in __init__
+    assert set(vars(model)) == set(model.get_params())  # __init__ only stores its parameters
+    fitted = model.fit(data["train"].head(800))
+    assert fitted is model  # fit returns self
+    assert [k for k in vars(model) if k.endswith("_")]  # fitted state ends in _
+    assert not [k for k in vars(clone(model)) if k.endswith("_")]
+
+
+@pytest.mark.parametrize("task", list(MODELS))
+def test_pickle_round_trip_gives_identical_predictions(task, fitted, data):
+    model = fitted[task]
+    again = pickle.loads(pickle.dumps(model))
+    assert again.predict(data["clean"].head(50)) == model.predict(data["clean"].head(50))
+
+
+def test_outputs_have_the_documented_shape(fitted, data):
+    rows = data["clean"].head(20)
+    price = fitted["price"].predict(rows)
+    assert all(p["low"] <= p["price"] <= p["high"] and p["currency"] == "JPY" for p in price)
+    categories = fitted["category"].predict(rows, k=5)
+    assert all(len(c["categories"]) == 5 for c in categories)
+    assert all(abs(sum(x["probability"] for x in c["categories"])) <= 1.0001 for c in categories)
+    tags = fitted["tag"].predict(rows)
+    assert all(all(0 <= t["score"] <= 1 for t in x["tags"]) for x in tags)
+
+
+def test_models_learn_far_better_than_guessing(fitted, data):
+    clean = data["clean"]
+    constant = np.sqrt(np.mean((np.log1p(clean["price"]) - np.log1p(data["train"]["price"]).mean()) ** 2))
+    assert fitted["price"].score(clean) < 0.75 * constant
+    most_common = data["train"]["category"].value_counts().index[0]
+    assert fitted["category"].score(clean) > 5 * (clean["category"] == most_common).mean()
+    assert fitted["tag"].score(clean) > 0.6
+
+
+def interval(model, frame):
+    return bootstrap(model.score_parts(frame), model.aggregate, resamples=400)
+
+
+@pytest.mark.parametrize("task", ["category", "tag"])
+def test_vocabulary_drift_drops_category_and_tag_scores(task, fitted, data):
+    clean, drifted = interval(fitted[task], data["clean"]), interval(fitted[task], data["vocab"])
+    assert drifted.high < clean.low and clean.score - drifted.score > 0.15, (clean, drifted)
+
+
+def test_price_shift_drops_the_price_score(fitted, data):
+    clean, drifted = interval(fitted["price"], data["clean"]), interval(fitted["price"], data["price"])
+    assert drifted.low > clean.high and drifted.score - clean.score > 0.1, (clean, drifted)
+
+
+@pytest.mark.parametrize("task", list(MODELS))
+def test_without_drift_later_days_score_the_same(task, fitted, data):
+    model = fitted[task]
+    held_out_early = data["train"].tail(1000)  # the last two training days, as scored after fitting on them
+    early = pd.concat(synth.generate(START + timedelta(days=10), 2, 500, seed=11), ignore_index=True)
+    a, b = interval(model, early), interval(model, data["clean"])
+    # Two disjoint windows of the same world: the intervals overlap.
+    assert a.low <= b.high and b.low <= a.high, (a, b)
+    assert len(held_out_early) == 1000
+
+
+@pytest.mark.parametrize("task", list(MODELS))
+def test_saved_model_has_complete_metadata_and_reloads_identically(task, trained_store):
+    store, results = trained_store
+    saved = results[task].saved
+    meta = saved.metadata
+    for key in ("task", "metric", "greater_is_better", "package_version", "trained_at", "params",
+                "tokenizer_fingerprint", "windows", "train_rows", "eval_rows", "scores", "unseen_rate"):
+        assert key in meta, key
+    fingerprint = saved.tokenizer_fingerprint
+    assert fingerprint["dictionary"] == "unidic-lite" and fingerprint["id"] and fingerprint["canary_sha256"]
+    assert set(meta["windows"]) == {"train_start", "train_end", "eval_start", "eval_end"}
+    assert meta["windows"]["train_end"] == meta["windows"]["eval_start"]
+    assert meta["train_rows"] > 0 and meta["eval_rows"] > 0 and meta["metric"] in meta["scores"]
+    model, again = registry.load(saved.tag)
+    assert again.tag == saved.tag
+    frame = store.window(meta["windows"]["eval_start"], meta["windows"]["eval_end"])
+    assert model.predict(frame.head(40)) == results[task].model.predict(frame.head(40))
+    assert model.report(frame) == results[task].model.report(frame)
+    cases = registry.load_golden(registry.get(saved.tag))
+    assert len(cases) == registry.GOLDEN_CASES
+    assert [c["output"] for c in cases[:5]] == model.predict(pd.DataFrame([c["input"] for c in cases[:5]]))
+
+
+# -- the Kaggle layout: English, USD, no timestamps ---------------------------------------------
+
+WORDS = {
+    "Men/Tops/T-shirts": ["tee", "t-shirt", "graphic", "crew"],
+    "Women/Tops & Blouses/Blouse": ["blouse", "lace", "chiffon", "top"],
+    "Electronics/Video Games & Consoles/Games": ["game", "xbox", "ps4", "nintendo"],
+    "Beauty/Makeup/Lips": ["lipstick", "matte", "gloss", "liquid"],
+    "Home/Kitchen & Dining/Coffee & Tea Accessories": ["mug", "coffee", "tea", "kettle"],
+}
+BASE = {"Men/Tops/T-shirts": 12, "Women/Tops & Blouses/Blouse": 18,
+        "Electronics/Video Games & Consoles/Games": 25, "Beauty/Makeup/Lips": 10,
+        "Home/Kitchen & Dining/Coffee & Tea Accessories": 15}
+
+
+def kaggle_file(path, rows=1500, seed=0):
+    rng = np.random.default_rng(seed)
+    cats = list(WORDS)
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        out = csv.writer(fh, delimiter="\t")
+        out.writerow(["train_id", "name", "item_condition_id", "category_name", "brand_name", "price", "shipping",
+                      "item_description"])
+        for i in range(rows):
+            cat = cats[rng.integers(len(cats))]
+            brand = ["Nike", "PINK", "Sony", ""][rng.integers(4)]
+            words = rng.choice(WORDS[cat], 2, replace=False)
+            cond = int(rng.integers(1, 6))
+            price = round(BASE[cat] * (1.8 if brand in ("Nike", "Sony") else 1.0) * (1.3 - 0.08 * cond)
+                          * float(np.exp(rng.normal(0, 0.2))))
+            out.writerow([i, f"{brand} {' '.join(words)}".strip(), cond, cat, brand, price, int(rng.integers(2)),
+                          "No description yet" if i % 3 else f"great {words[0]} barely used"])
+    return path
+
+
+@pytest.fixture
+def forget_new_models():
+    """Delete models a test saves, so later modules still find the session's models newest."""
+    import bentoml
+
+    before = {str(m.tag) for m in bentoml.models.list()}
+    yield
+    for model in bentoml.models.list():
+        if str(model.tag) not in before:
+            bentoml.models.delete(model.tag)
+
+
+def test_kaggle_layout_loads_trains_and_predicts_unchanged(tmp_path, db_url, capsys, forget_new_models):
+    from zeta_serving.cli import main
+    from zeta_serving.ingest import load_file
+    from zeta_serving.store import ListingStore
+    from zeta_serving.trainer import train_task
+
+    path = kaggle_file(tmp_path / "train.tsv")
+    store = ListingStore(db_url)
+    assert load_file(store, path, "mercari-kaggle", undated_end="2026-06-01", progress=False).added == 1500
+    # Undated rows follow file order over 30 days: the newest 7 days are the last ~23% of the file.
+    price = train_task(store, "price", until="2026-06-01", train_days=23, eval_days=7)
+    category = train_task(store, "category", until="2026-06-01", train_days=23, eval_days=7)
+    assert price.train_rows + price.eval_rows == 1500 and 300 < price.eval_rows < 400
+    assert price.scores["rmsle"] < 0.35
+    assert category.scores["accuracy@1"] > 0.9
+    assert price.model.predict(store.window("2026-05-01", "2026-06-01").head(1))[0]["currency"] == "USD"
+    out = tmp_path / "pred.jsonl"
+    try:
+        main(["--db", db_url, "predict", "price", "--input", str(path), "--format", "mercari-kaggle",
+              "--output", str(out), "--model-tag", price.saved.tag])
+    except SystemExit as exc:
+        assert not exc.code
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(lines) == 1500 and lines[0]["id"] == "kaggle:0" and lines[0]["model_tag"] == price.saved.tag
