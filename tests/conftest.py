@@ -67,3 +67,32 @@ def trained_store(session_dir):
         store.insert(frame)
     results = {task: train_task(store, task, train_days=9, eval_days=3) for task in ("price", "category", "tag")}
     return store, results
+
+
+def _forgetting_new_models():
+    import bentoml
+
+    before = {str(m.tag) for m in bentoml.models.list()}
+    yield
+    for model in bentoml.models.list():
+        if str(model.tag) not in before:
+            bentoml.models.delete(model.tag)
+
+
+@pytest.fixture
+def forget_new_models():
+    """Delete the models a test saves, so later modules still find the session's models newest."""
+    yield from _forgetting_new_models()
+
+
+@pytest.fixture(scope="module")
+def forget_module_models():
+    """The same for a whole module."""
+    yield from _forgetting_new_models()
+
+
+@pytest.fixture(scope="session")
+def served_models(trained_store) -> dict[str, str]:
+    """Environment that pins every service to the session's trained models, whatever else is newer."""
+    _, results = trained_store
+    return {f"ZETA_{task.upper()}_MODEL": result.saved.tag for task, result in results.items()}

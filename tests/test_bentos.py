@@ -33,7 +33,8 @@ def pins(lines) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def built(trained_store):
     _, results = trained_store
-    return {target: bentos.build(target) for target in bentos.TARGETS}, results
+    pinned = {task: result.saved.tag for task, result in results.items()}
+    return {target: bentos.build(target, model_tags=pinned) for target in bentos.TARGETS}, results
 
 
 def test_every_bento_builds_and_packs_its_models(built):

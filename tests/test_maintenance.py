@@ -30,6 +30,7 @@ from zeta_serving.maintenance.schedule import build_scheduler, next_runs
 from zeta_serving.store import ListingStore, make_engine
 
 ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.usefixtures("forget_module_models")
 PLAN = backtest.Plan(start=date(2026, 2, 1), warmup_days=12, days=9, drift_after=3, rows_per_day=400)
 MODELS = ("price", "category", "tag")
 

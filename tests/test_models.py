@@ -158,18 +158,6 @@ def kaggle_file(path, rows=1500, seed=0):
     return path
 
 
-@pytest.fixture
-def forget_new_models():
-    """Delete models a test saves, so later modules still find the session's models newest."""
-    import bentoml
-
-    before = {str(m.tag) for m in bentoml.models.list()}
-    yield
-    for model in bentoml.models.list():
-        if str(model.tag) not in before:
-            bentoml.models.delete(model.tag)
-
-
 def test_kaggle_layout_loads_trains_and_predicts_unchanged(tmp_path, db_url, capsys, forget_new_models):
     from zeta_serving.cli import main
     from zeta_serving.ingest import load_file

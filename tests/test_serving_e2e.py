@@ -36,15 +36,16 @@ def tag_body(x: dict) -> dict:
 
 
 @pytest.fixture(scope="module")
-def suggest_url(trained_store, tmp_path_factory):
+def suggest_url(served_models, tmp_path_factory):
     log = tmp_path_factory.mktemp("serve") / "suggest.log"
-    with serving("services.all.service:Suggest", log=log) as url:
+    with serving("services.all.service:Suggest", env=served_models, log=log) as url:
         yield url
 
 
 @pytest.fixture(scope="module")
 def in_process(trained_store):
-    return {task: registry.load(task) for task in ("price", "category", "tag")}
+    _, results = trained_store
+    return {task: registry.load(results[task].saved.tag) for task in ("price", "category", "tag")}
 
 
 def test_answers_equal_in_process_predictions(suggest_url, in_process):
@@ -149,16 +150,16 @@ def test_operational_endpoints(suggest_url):
     assert {"/price", "/price/batch", "/category", "/category/batch", "/tags", "/tags/batch"} <= set(paths)
 
 
-def test_one_model_served_alone(trained_store, tmp_path):
-    with serving("services.category.service:CategoryService", log=tmp_path / "category.log") as url:
+def test_one_model_served_alone(served_models, tmp_path):
+    with serving("services.category.service:CategoryService", env=served_models, log=tmp_path / "category.log") as url:
         response = httpx.post(f"{url}/category", json={"name": "ナイキ スニーカー 27cm"})
         assert response.status_code == 200 and response.json()["model_tag"].startswith("zeta-category:")
         assert httpx.post(f"{url}/price", json=LISTINGS[0]).status_code == 404
 
 
-def test_service_refuses_a_model_trained_under_another_dictionary(trained_store):
+def test_service_refuses_a_model_trained_under_another_dictionary(served_models):
     proc = subprocess.run([BENTOML, "serve", "services.price.service:PriceService", "--port", "1"],
-                          cwd=ROOT, env={**__import__("os").environ, "ZETA_MECAB_DICT": "ipadic"},
+                          cwd=ROOT, env={**__import__("os").environ, **served_models, "ZETA_MECAB_DICT": "ipadic"},
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == EXIT_TOKENIZER_MISMATCH
     assert "refusing to serve zeta-price:" in proc.stderr
