@@ -6,7 +6,8 @@ each. With ~7.6k leaves and a few listings for most of them this beats both
 multinomial naive Bayes and a one-vs-rest logistic regression on the same
 budget (bench/quality.py), fits in one sparse product, and keeps the centroid
 matrix sparse (a dense 7.6k x features matrix would need gigabytes).
-Probabilities are a softmax of the cosines with a temperature fitted on rows
+Probabilities are a softmax of the cosines plus a weighted log prior of each
+leaf (a popular leaf needs less evidence), sharpness and weight fitted on rows
 held out of a first fit. `depth` predicts at a coarser level of the tree by
 summing the leaves' probabilities under each node (the fine centroids know
 more than one coarse centroid per node would).
@@ -27,6 +28,7 @@ from zeta_serving.tokenizer import Tokenizer
 
 CHUNK = 512  # rows scored at once: CHUNK x n_classes floats stay small
 SHARPNESS = (5.0, 10.0, 15.0, 20.0, 30.0, 40.0, 60.0, 80.0)
+PRIOR_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25)
 
 
 class CategoryModel(SuggestionModel):
@@ -52,7 +54,7 @@ class CategoryModel(SuggestionModel):
         return category_levels(cats, self.depth) if self.depth else cats
 
     def _leaf_probabilities(self, X: sp.csr_matrix) -> np.ndarray:
-        return softmax((X @ self.centroids_).toarray() * self.sharpness_)
+        return softmax((X @ self.centroids_).toarray() * self.sharpness_ + self.prior_weight_ * self.log_prior_)
 
     def fit(self, frame: pd.DataFrame) -> "CategoryModel":
         rows = self.check_trainable(frame)
@@ -68,10 +70,10 @@ class CategoryModel(SuggestionModel):
         # The softmax sharpness is fitted on rows held out of a first fit; centroids are cheap.
         rng = np.random.default_rng(self.random_state)
         held = rng.random(len(y)) < self.calibration_share
-        self.sharpness_ = 20.0
+        self.sharpness_, self.prior_weight_ = 20.0, 0.5
         if held.sum() >= 20 and (~held).sum() >= 20:
             self._fit_centroids(X[~held], y[~held])
-            self.sharpness_ = self._best_sharpness(X[held], group[y[held]])
+            self.sharpness_, self.prior_weight_ = self._best_calibration(X[held], group[y[held]])
         self._fit_centroids(X, y)
         self.vocabulary_ = frozenset(t for toks in docs for t in toks if not t.startswith("brand="))
         self.n_train_ = len(rows)
@@ -81,16 +83,19 @@ class CategoryModel(SuggestionModel):
         Y = sp.csr_matrix((np.ones(len(y), dtype=np.float32), (y, np.arange(len(y)))),
                           shape=(len(self.leaves_), len(y)))
         self.centroids_ = normalize(Y @ X).T.tocsr().astype(np.float32)  # feature x class
+        counts = np.bincount(y, minlength=len(self.leaves_)) + 0.5  # a leaf absent from this fit: not log(0)
+        self.log_prior_ = np.log(counts / counts.sum()).astype(np.float32)
 
-    def _best_sharpness(self, X: sp.csr_matrix, y: np.ndarray) -> float:
-        """The sharpness with the best likelihood of the held-out rows' classes (`y`: class indices)."""
+    def _best_calibration(self, X: sp.csr_matrix, y: np.ndarray) -> tuple[float, float]:
+        """Sharpness and prior weight with the best likelihood of the held-out rows' classes (`y`)."""
         cosines = np.vstack([(X[i:i + CHUNK] @ self.centroids_).toarray() for i in range(0, X.shape[0], CHUNK)])
 
-        def nll(sharpness: float) -> float:
-            probs = np.asarray(softmax(cosines * sharpness) @ self.leaf_to_class_)
+        def nll(setting: tuple[float, float]) -> float:
+            sharpness, weight = setting
+            probs = np.asarray(softmax(cosines * sharpness + weight * self.log_prior_) @ self.leaf_to_class_)
             return -float(np.log(probs[np.arange(len(y)), y] + 1e-12).mean())
 
-        return min(SHARPNESS, key=nll)
+        return min(((s, w) for s in SHARPNESS for w in PRIOR_WEIGHTS), key=nll)
 
     def _top(self, frame: pd.DataFrame, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Best k class indices and their probabilities, chunk by chunk."""
