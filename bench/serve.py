@@ -89,7 +89,9 @@ def start(cmd: list[str], port: int, env: dict) -> subprocess.Popen:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/docs.json", timeout=2).status_code == 200:
+            # BentoML publishes /docs.json, FastAPI /openapi.json: either means the app is up.
+            if any(httpx.get(f"http://127.0.0.1:{port}{p}", timeout=2).status_code == 200
+                   for p in ("/docs.json", "/openapi.json")):
                 return proc
         except httpx.HTTPError:
             time.sleep(0.5)
@@ -119,7 +121,7 @@ def main() -> None:
     from zeta_serving.trainer import train_task
 
     store = ListingStore(f"sqlite:///{home / 'zeta.db'}")
-    for frame in synth.generate(date(2026, 5, 1), 25, args.train_rows_per_day, seed=1):
+    for frame in synth.generate(date(2026, 5, 1), 20, args.train_rows_per_day, seed=1):
         store.insert(frame)
     for task in ROUTES:
         train_task(store, task)
