@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from zeta_serving.tokenizer import Tokenizer
 
@@ -46,3 +47,41 @@ def softmax(scores: np.ndarray) -> np.ndarray:
     np.exp(shifted, out=shifted)
     shifted /= shifted.sum(axis=1, keepdims=True)
     return shifted
+
+
+class OneHot:
+    """One-hot encoding of string columns straight into a sparse matrix.
+
+    scikit-learn's OneHotEncoder costs ~10 ms per call on a one-row DataFrame, most of
+    a single price suggestion; this costs microseconds. Values seen fewer than
+    `min_count` times share one "rare" column per field; unseen values get no column.
+    """
+
+    def __init__(self, min_count: int = 2):
+        self.min_count = min_count
+
+    def fit(self, frame: pd.DataFrame) -> "OneHot":
+        self.columns_ = list(frame.columns)
+        self.index_: list[dict[str, int]] = []
+        offset = 0
+        for column in self.columns_:
+            counts = frame[column].astype(str).value_counts()
+            kept = sorted(counts[counts >= self.min_count].index)
+            mapping = {value: offset + i for i, value in enumerate(kept)}
+            rare = offset + len(kept)  # the shared column of rare values
+            mapping.update({value: rare for value in counts.index if value not in mapping})
+            self.index_.append(mapping)
+            offset = rare + 1
+        self.width_ = offset
+        return self
+
+    def transform(self, frame: pd.DataFrame) -> sp.csr_matrix:
+        rows, cols = [], []
+        for mapping, column in zip(self.index_, self.columns_):
+            for r, value in enumerate(frame[column].astype(str).tolist()):
+                c = mapping.get(value)
+                if c is not None:
+                    rows.append(r)
+                    cols.append(c)
+        data = np.ones(len(rows), dtype=np.float32)
+        return sp.csr_matrix((data, (rows, cols)), shape=(len(frame), self.width_))

@@ -13,10 +13,9 @@ import pandas as pd
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import Ridge
-from sklearn.preprocessing import OneHotEncoder
 
 from training.base import SuggestionModel
-from training.features import category_levels, ngrams, tokenize_column
+from training.features import OneHot, category_levels, ngrams, tokenize_column
 from zeta_serving.tokenizer import Tokenizer
 
 STRUCTURED = ["brand", "condition", "shipping", "cat1", "cat2", "cat3", "category", "brand_cond"]
@@ -65,10 +64,9 @@ class PriceModel(SuggestionModel):
                                              dtype=np.float32)
             self.desc_vec_ = TfidfVectorizer(analyzer=ngrams, min_df=self.min_df, sublinear_tf=True,
                                              max_features=200_000, dtype=np.float32)
-            self.onehot_ = OneHotEncoder(handle_unknown="ignore", min_frequency=self.min_df,
-                                         dtype=np.float32)
+            self.onehot_ = OneHot(min_count=self.min_df).fit(structured)
             parts = [self.name_vec_.fit_transform(names), self.desc_vec_.fit_transform(descs),
-                     self.onehot_.fit_transform(structured)]
+                     self.onehot_.transform(structured)]
             self.vocabulary_ = frozenset(t for toks in names for t in toks)
         else:
             parts = [self.name_vec_.transform(names), self.desc_vec_.transform(descs),
