@@ -13,13 +13,11 @@ untouched; the ledger of each scenario is kept in `<out>/<scenario>.db` for
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import os
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path

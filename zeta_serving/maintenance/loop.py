@@ -16,8 +16,9 @@ sent) and the champion keeps serving. Every stage is timed in the ledger.
 from __future__ import annotations
 
 import logging
-import socket
 import os
+import re
+import socket
 import time
 import traceback
 from contextlib import contextmanager
@@ -43,7 +44,7 @@ from zeta_serving.maintenance.ledger import (
 )
 from zeta_serving.maintenance.stats import Interval, bootstrap, paired_gain, shortfall, significantly_worse
 from zeta_serving.maintenance.unseen import unseen_rate
-from zeta_serving.store import ListingStore, redact
+from zeta_serving.store import ListingStore
 from zeta_serving.trainer import train_on
 from zeta_serving.windows import Windows
 
@@ -342,8 +343,7 @@ def _reason(exc: BaseException) -> str:
 
 
 def redact_urls(text: str) -> str:
-    import re
-
+    """Hide `user:password@` in any URL inside an error message."""
     return re.sub(r"\b([a-z][a-z0-9+.-]*://)[^\s/@:]+:[^\s/@]+@", lambda m: m.group(1) + "***:***@", text)
 
 
@@ -354,4 +354,4 @@ def _safe(fn):
         return None
 
 
-__all__ = ["Maintainer", "CycleResult", "default_replica", "redact"]
+__all__ = ["Maintainer", "CycleResult", "default_replica"]

@@ -93,7 +93,6 @@ def plot_series(history: pd.DataFrame) -> dict[str, dict[str, np.ndarray]]:
     def pick(mask, **columns):
         return {"x": x[mask], **{name: values[mask] for name, values in columns.items()}}
 
-    promoted = np.isin(decision, (PROMOTED, PROMOTED_DEGRADED))
     # A run records the reference it was judged against; a (recovered) promotion crowns the challenger
     # with its score as the new reference, a degraded one keeps the old standard. Plot the reference in
     # force *after* each run, so it steps at the promotion.
