@@ -16,13 +16,13 @@ Try it (Japanese in, Japanese out):
     -d '{{"name": "ルイヴィトン 長財布 モノグラム", "brand": "ルイ ヴィトン", "condition": 2, "shipping": 1, "category": "ファッション/レディース/財布/長財布"}}'
 
   curl -s -X POST http://127.0.0.1:{port}/category -H 'Content-Type: application/json' \\
-    -d '{{"name": "ナイキ エアマックス90 27cm ブラック", "k": 3}}'
+    -d '{{"name": "NIKE エアマックス90 メンズ スニーカー 27cm ブラック", "k": 3}}'
 
   curl -s -X POST http://127.0.0.1:{port}/tags -H 'Content-Type: application/json' \\
     -d '{{"name": "ユニクロ フリースジャケット L ネイビー", "description": "数回着用しました。"}}'
 
   curl -s -X POST http://127.0.0.1:{port}/category/batch -H 'Content-Type: application/json' \\
-    -d '{{"listings": [{{"name": "セリア 収納ボックス 白"}}, {{"name": "iPhone13 128GB SIMフリー"}}]}}'
+    -d '{{"listings": [{{"name": "ルイヴィトン 長財布 モノグラム"}}, {{"name": "iPhone13 128GB SIMフリー スマートフォン本体"}}]}}'
 
 API docs: http://127.0.0.1:{port}/ (OpenAPI: /docs.json)   health: /healthz /readyz   metrics: /metrics
 """
