@@ -8,6 +8,7 @@ same rows without knowing what the score is.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import ClassVar
 
 import numpy as np
@@ -17,28 +18,29 @@ from sklearn.base import BaseEstimator
 from zeta_serving.errors import ZetaError
 
 
-class SuggestionModel(BaseEstimator):
+class SuggestionModel(BaseEstimator, ABC):
     task: ClassVar[str]
     label: ClassVar[str]  # the store column this model learns from
     metric: ClassVar[str]  # the model's own score
     greater_is_better: ClassVar[bool]
 
     # -- to implement ---------------------------------------------------------
+    @abstractmethod
     def fit(self, frame: pd.DataFrame) -> "SuggestionModel":
-        raise NotImplementedError
+        """Learn from the labelled rows of `frame`; returns self."""
 
+    @abstractmethod
     def predict(self, frame: pd.DataFrame) -> list[dict]:
         """One JSON-ready suggestion per row."""
-        raise NotImplementedError
 
+    @abstractmethod
     def score_parts(self, frame: pd.DataFrame) -> np.ndarray:
         """Per-row sufficient statistics of the score, shape (n_rows, k)."""
-        raise NotImplementedError
 
     @staticmethod
+    @abstractmethod
     def aggregate(parts: np.ndarray) -> float:
-        """The score from (a resample of) per-row parts."""
-        raise NotImplementedError
+        """The score from (a resample of) per-row parts: a function of the parts' column means."""
 
     def report(self, frame: pd.DataFrame) -> dict[str, float]:
         """Every figure worth recording on a held-out frame; includes `metric`."""

@@ -114,11 +114,15 @@ _SHIPPING_WORDS = {"0": 0, "1": 1, "buyer": 0, "seller": 1, "着払い(購入者
 
 def _shipping(value) -> int:
     text = _text(value, "shipping", required=True)
-    try:
-        return _SHIPPING_WORDS[text.lower()] if text.lower() in _SHIPPING_WORDS else _SHIPPING_WORDS[
-            str(int(float(text)))]
-    except (KeyError, ValueError):
-        raise BadRow(f"unknown shipping payer {value!r} (expected 0 = buyer, 1 = seller)") from None
+    key = text.lower()
+    if key not in _SHIPPING_WORDS:
+        try:
+            key = str(int(float(text)))  # "1.0" and friends
+        except ValueError:
+            pass
+    if key not in _SHIPPING_WORDS:
+        raise BadRow(f"unknown shipping payer {value!r} (expected 0 = buyer, 1 = seller)")
+    return _SHIPPING_WORDS[key]
 
 
 def _timestamp(value) -> pd.Timestamp | None:

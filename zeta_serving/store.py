@@ -122,8 +122,8 @@ class ListingStore:
     def iter_window(self, start, end, *, labelled: str | None = None, limit: int | None = None,
                     chunk_rows: int = 50_000) -> Iterator[pd.DataFrame]:
         """The same rows streamed in chunks, so a large window never sits in memory twice."""
-        query = sa.select(listings).where(listings.c.listed_at >= _naive(start),
-                                          listings.c.listed_at < _naive(end))
+        query = sa.select(listings).where(listings.c.listed_at >= naive_utc(start),
+                                          listings.c.listed_at < naive_utc(end))
         query = query.where(*_label_filter(labelled))
         if limit is not None:
             newest = query.order_by(listings.c.listed_at.desc(), listings.c.id.desc()).limit(limit)
@@ -139,7 +139,7 @@ class ListingStore:
 
     def count_window(self, start, end, *, labelled: str | None = None) -> int:
         query = (sa.select(sa.func.count()).select_from(listings)
-                 .where(listings.c.listed_at >= _naive(start), listings.c.listed_at < _naive(end))
+                 .where(listings.c.listed_at >= naive_utc(start), listings.c.listed_at < naive_utc(end))
                  .where(*_label_filter(labelled)))
         with self.engine.connect() as conn:
             return conn.execute(query).scalar_one()
@@ -161,8 +161,9 @@ def _label_filter(labelled: str | None) -> list:
     raise ZetaError(f"unknown label column {labelled!r}")
 
 
-def _naive(value) -> object:
-    return as_utc(value).tz_convert(None).to_pydatetime()
+def naive_utc(value):
+    """UTC as a naive datetime, as every zeta table stores it (naive input is taken as UTC; None stays None)."""
+    return None if value is None else as_utc(value).tz_convert(None).to_pydatetime()
 
 
 def _to_rows(frame: pd.DataFrame) -> Iterator[dict]:

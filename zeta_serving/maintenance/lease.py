@@ -27,6 +27,7 @@ from sqlalchemy.engine import Connection, Engine
 from zeta_serving.errors import ZetaError
 from zeta_serving.maintenance.clock import Clock
 from zeta_serving.store import metadata
+from zeta_serving.store import naive_utc as _naive
 
 leases = sa.Table(
     "leases",
@@ -66,11 +67,6 @@ def ensure_table(engine: Engine) -> None:
     except sa.exc.DBAPIError:
         if not sa.inspect(engine).has_table(leases.name):
             raise
-
-
-def _naive(at: datetime) -> datetime:
-    """UTC as a naive datetime, as the database stores it (a naive input is taken as UTC)."""
-    return at.replace(tzinfo=None) if at.tzinfo is None else at.astimezone(timezone.utc).replace(tzinfo=None)
 
 
 def _insert_ignoring_conflict(conn: Connection, values: dict) -> None:

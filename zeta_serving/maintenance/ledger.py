@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from zeta_serving.store import metadata
+from zeta_serving.store import naive_utc as _naive
 
 # Decisions a run can end with.
 HEALTHY = "healthy"
@@ -95,14 +96,6 @@ champions = sa.Table(
     sa.Column("image_tag", sa.String(300), nullable=True),
     sa.Column("promoted_at", sa.DateTime, nullable=False),
 )
-
-
-def _naive(at: datetime | pd.Timestamp | None):
-    if at is None:
-        return None
-    ts = pd.Timestamp(at)
-    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-    return ts.tz_convert(None).to_pydatetime()
 
 
 def _utc(at) -> datetime | None:

@@ -16,9 +16,6 @@ sent) and the champion keeps serving. Every stage is timed in the ledger.
 from __future__ import annotations
 
 import logging
-import os
-import re
-import socket
 import time
 import traceback
 from contextlib import contextmanager
@@ -29,7 +26,7 @@ import pandas as pd
 
 from zeta_serving import registry
 from zeta_serving.maintenance import golden
-from zeta_serving.maintenance.alerts import Alert
+from zeta_serving.maintenance.alerts import Alert, scrub_secrets
 from zeta_serving.maintenance.config import MaintenanceConfig
 from zeta_serving.maintenance.ledger import (
     FAILED,
@@ -43,6 +40,7 @@ from zeta_serving.maintenance.ledger import (
     Run,
 )
 from zeta_serving.maintenance.stats import Interval, bootstrap, paired_gain, shortfall, significantly_worse
+from zeta_serving.maintenance.lease import Lease, default_holder
 from zeta_serving.maintenance.unseen import unseen_rate
 from zeta_serving.store import ListingStore
 from zeta_serving.trainer import train_on
@@ -80,10 +78,6 @@ class CycleResult:
         return dict(self.__dict__)
 
 
-def default_replica() -> str:
-    return f"{socket.gethostname()}-{os.getpid()}"
-
-
 class Maintainer:
     """Runs cycles through its seams: store, ledger, deployer, builder, alert sink, clock."""
 
@@ -96,13 +90,11 @@ class Maintainer:
         self.alerts = alerts
         self.clock = clock
         self.config = config
-        self.replica = replica or default_replica()
+        self.replica = replica or default_holder()
         self._models: dict[str, object] = {}  # loaded estimators by tag: a cycle re-reads no pickle
 
     # -- entry point ----------------------------------------------------------
     def run(self, model: str, trigger: str = "schedule") -> CycleResult:
-        from zeta_serving.maintenance.lease import Lease
-
         policy = self.config.policy(model)
         now = pd.Timestamp(self.clock.now()).tz_convert("UTC")
         try:
@@ -339,12 +331,7 @@ def _nonneg(value) -> float | None:
 
 def _reason(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return redact_urls(f"{type(exc).__name__}: {text}" if type(exc).__name__ not in text else text)[:500]
-
-
-def redact_urls(text: str) -> str:
-    """Hide `user:password@` in any URL inside an error message."""
-    return re.sub(r"\b([a-z][a-z0-9+.-]*://)[^\s/@:]+:[^\s/@]+@", lambda m: m.group(1) + "***:***@", text)
+    return scrub_secrets(f"{type(exc).__name__}: {text}" if type(exc).__name__ not in text else text)[:500]
 
 
 def _safe(fn):
@@ -354,4 +341,4 @@ def _safe(fn):
         return None
 
 
-__all__ = ["Maintainer", "CycleResult", "default_replica"]
+__all__ = ["Maintainer", "CycleResult"]
