@@ -33,19 +33,21 @@ FINGERPRINT_SCRIPT = ("import json; from zeta_serving.tokenizer import Tokenizer
                       "print(json.dumps(Tokenizer().fingerprint()))")
 
 
-def _env(dictionary: str | None = None) -> dict:
-    env = {k: v for k, v in os.environ.items() if k != "ZETA_MECAB_DICT"}
+def _env(dictionary: str | None = None, binding: str | None = None) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in ("ZETA_MECAB_DICT", "ZETA_MECAB_BINDING")}
     if dictionary is not None:
         env["ZETA_MECAB_DICT"] = dictionary
+    if binding is not None:
+        env["ZETA_MECAB_BINDING"] = binding
     return env
 
 
-def _run(args: list[str], dictionary: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(args, env=_env(dictionary), capture_output=True, text=True, timeout=60)
+def _run(args: list[str], dictionary: str | None = None, binding: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(args, env=_env(dictionary, binding), capture_output=True, text=True, timeout=60)
 
 
-def _python(code: str, dictionary: str | None = None) -> str:
-    result = _run([sys.executable, "-c", code], dictionary)
+def _python(code: str, dictionary: str | None = None, binding: str | None = None) -> str:
+    result = _run([sys.executable, "-c", code], dictionary, binding)
     assert result.returncode == 0, result.stderr
     return result.stdout
 
@@ -53,6 +55,7 @@ def _python(code: str, dictionary: str | None = None) -> str:
 @pytest.fixture(autouse=True)
 def _default_env(monkeypatch):
     monkeypatch.delenv("ZETA_MECAB_DICT", raising=False)
+    monkeypatch.delenv("ZETA_MECAB_BINDING", raising=False)
 
 
 @pytest.fixture(scope="module")
@@ -215,7 +218,7 @@ def test_fingerprint_fields():
     json.dumps(fp)
     assert fp["dictionary"] == "unidic-lite"
     assert fp["dictionary_package"] == "unidic-lite" and fp["dictionary_version"] == "1.0.8"
-    assert fp["fugashi_version"] == "1.5.2"
+    assert fp["binding"] == "fugashi" and fp["binding_version"] == "1.5.2"
     assert fp["mecab_version"] not in ("", "unknown")
     assert fp["normalization_version"] == NORMALIZATION_VERSION
     assert {"sys.dic", "matrix.bin", "char.bin", "unk.dic", "dicrc"} <= fp["dictionary_files"].keys()
@@ -340,3 +343,172 @@ def test_cli_tokenize():
     result = _run([str(ZETA), "tokenizer", "tokenize", "--json", LV], dictionary="ipadic")
     assert result.returncode == 0 and json.loads(result.stdout) == LV_IPADIC
     assert "ルイヴィトン" in result.stdout
+
+
+# --- MeCab bindings ---------------------------------------------------------------------------
+
+MECAB_PYTHON3_FINGERPRINT = ("import json, sys; from zeta_serving.tokenizer import Tokenizer; "
+                             "fp = Tokenizer().fingerprint(); "
+                             "print(json.dumps([fp, 'fugashi' in sys.modules, 'MeCab' in sys.modules]))")
+
+
+@pytest.fixture(scope="module")
+def mecab_python3_run() -> tuple[dict, bool, bool]:
+    """(fingerprint, fugashi imported?, MeCab imported?) of a process with ZETA_MECAB_BINDING=mecab-python3."""
+    return tuple(json.loads(_python(MECAB_PYTHON3_FINGERPRINT, binding="mecab-python3")))
+
+
+def _sample_titles() -> list[str]:
+    import csv
+
+    titles = list(CANARY_TITLES)
+    for name in ("kaggle_sample.tsv", "mercari_jp_sample.tsv"):
+        with open(Path(__file__).parent / "fixtures" / name, encoding="utf-8") as fh:
+            for row in csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE):
+                titles += [row["name"], row["item_description"]]
+    return titles
+
+
+def test_mecab_python3_pinned_like_fugashi():
+    import importlib.metadata
+    import tomllib
+
+    root = Path(__file__).resolve().parents[1]
+    project = tomllib.loads((root / "pyproject.toml").read_text())["project"]["dependencies"]
+    serving = (root / "requirements/serving.txt").read_text().splitlines()
+    assert "mecab-python3==1.0.12" in project and "fugashi==1.5.2" in project
+    assert "mecab-python3==1.0.12" in serving and "fugashi==1.5.2" in serving
+    assert importlib.metadata.version("mecab-python3") == "1.0.12"
+
+
+def test_mecab_python3_binding_runs_on_MeCab_alone(mecab_python3_run):
+    fp, fugashi_imported, mecab_imported = mecab_python3_run
+    assert mecab_imported and not fugashi_imported  # the seam really switched libraries
+    assert fp["binding"] == "mecab-python3" and fp["binding_version"] == "1.0.12"
+    import MeCab
+
+    assert fp["mecab_version"] == MeCab.VERSION == Tokenizer().fingerprint()["mecab_version"] == "0.996"
+
+
+def test_both_bindings_give_identical_tokens_over_the_same_dictionary(monkeypatch, mecab_python3_run):
+    titles = _sample_titles()
+    by_fugashi = Tokenizer().tokenize_many(titles)
+    fugashi_fp = Tokenizer().fingerprint()
+    monkeypatch.setenv("ZETA_MECAB_BINDING", "mecab-python3")
+    mecab = Tokenizer()
+    assert mecab.resolved_binding == "mecab-python3" and mecab.resolved_dictionary == "unidic-lite"
+    assert mecab.tokenize_many(titles) == by_fugashi
+    assert mecab.tokenize(LV) == LV_UNIDIC
+    mecab_fp = mecab.fingerprint()
+    assert mecab_fp == mecab_python3_run[0]  # in-process and from the environment alike
+    assert mecab_fp["canary"] == fugashi_fp["canary"]
+    assert mecab_fp["dictionary_files"] == fugashi_fp["dictionary_files"]
+
+
+def test_binding_is_recorded_but_does_not_change_the_id(mecab_python3_run):
+    fugashi_fp, mecab_fp = Tokenizer().fingerprint(), mecab_python3_run[0]
+    assert fugashi_fp["binding"] != mecab_fp["binding"]
+    assert fugashi_fp["id"] == mecab_fp["id"]  # same tokens, same dictionary, same libmecab
+    assert compare_fingerprints(fugashi_fp, mecab_fp) == []
+    assert compare_fingerprints(mecab_fp, fugashi_fp) == []
+    # Anything that does decide tokens still changes the id under either binding.
+    assert tok_mod.fingerprint_id({**mecab_fp, "mecab_version": "0.997"}) != mecab_fp["id"]
+    lines = compare_fingerprints(fugashi_fp, {**mecab_fp, "mecab_version": "0.997"})
+    assert lines == ["mecab_version: expected 0.996, running 0.997",
+                     "binding: expected fugashi 1.5.2, running mecab-python3 1.0.12"]
+
+
+def test_fingerprint_from_before_the_binding_seam_still_matches():
+    fp = Tokenizer().fingerprint()
+    old = {k: v for k, v in fp.items() if k not in ("binding", "binding_version")}
+    old["fugashi_version"] = "1.5.2"
+    old["id"] = tok_mod._sha256_text(json.dumps({k: v for k, v in old.items() if k != "id"},
+                                                sort_keys=True, ensure_ascii=False))[:16]
+    assert old["id"] != fp["id"]  # the old id covered fugashi_version
+    assert compare_fingerprints(old, fp) == []
+    check_fingerprint({"tokenizer_fingerprint": old})
+
+
+def test_model_trained_under_fugashi_is_served_under_mecab_python3(tmp_path):
+    """Same dictionary: accepted. A different dictionary is still refused, under either binding."""
+    path = tmp_path / "model.json"
+    fp = Tokenizer().fingerprint()
+    path.write_text(json.dumps({"tokenizer_fingerprint": fp}, ensure_ascii=False), encoding="utf-8")
+    result = _run([str(ZETA), "tokenizer", "check", str(path)], binding="mecab-python3")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"tokenizer matches {path} (id {fp['id']})"
+
+    refused = _run([str(ZETA), "tokenizer", "check", str(path)], dictionary="ipadic", binding="mecab-python3")
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert "dictionary: expected unidic-lite, running ipadic" in refused.stderr
+    assert "    running:  ルイヴィトン | 長 | 財布" in refused.stderr  # MeCab.Tagger's own unidic default lost
+    assert "binding: expected fugashi 1.5.2, running mecab-python3 1.0.12" in refused.stderr
+
+
+def test_different_dictionary_refused_under_mecab_python3(monkeypatch, ipadic_fp_from_env):
+    monkeypatch.setenv("ZETA_MECAB_BINDING", "mecab-python3")
+    ipadic = Tokenizer("ipadic")
+    assert ipadic.tokenize(LV) == LV_IPADIC
+    assert ipadic.fingerprint()["canary"] == ipadic_fp_from_env["canary"]  # ipadic alike too
+    with pytest.raises(TokenizerMismatch, match="dictionary: expected unidic-lite, running ipadic"):
+        check_fingerprint(Tokenizer().fingerprint(), ipadic)
+    with pytest.raises(TokenizerMismatch, match="dictionary: expected ipadic, running unidic-lite"):
+        check_fingerprint(ipadic_fp_from_env, Tokenizer())
+
+
+def test_serving_gate_accepts_the_other_binding_and_refuses_another_dictionary(tmp_path):
+    """The gate every service runs at import, over a model saved under fugashi."""
+    import bentoml
+
+    fp = Tokenizer().fingerprint()
+    with bentoml.models.create("zeta-binding-gate", metadata={
+            "tokenizer_fingerprint": json.dumps(fp, ensure_ascii=False)}) as ref:
+        (Path(ref.path) / "unused").write_text("")
+    tag = str(ref.tag)
+    try:
+        code = ("from zeta_serving.serving.runtime import gate; print(gate('price'))")
+        env = {**_env(binding="mecab-python3"), "ZETA_PRICE_MODEL": tag}
+        served = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+        assert served.returncode == 0, served.stderr
+        assert served.stdout.strip() == tag
+        refused = subprocess.run([sys.executable, "-c", code], env={**env, "ZETA_MECAB_DICT": "ipadic"},
+                                 capture_output=True, text=True, timeout=120)
+        assert refused.returncode == 4
+        assert "dictionary: expected unidic-lite, running ipadic" in refused.stderr
+    finally:
+        bentoml.models.delete(tag)
+
+
+@pytest.mark.parametrize("binding, words", [
+    ("mecab", ["unknown MeCab binding 'mecab' (from $ZETA_MECAB_BINDING)", "'fugashi' or 'mecab-python3'"]),
+])
+def test_unknown_binding_is_one_line(binding, words):
+    result = _run([str(ZETA), "tokenizer", "tokenize", LV], binding=binding)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert all(w in result.stderr for w in words)
+
+
+def test_missing_binding_is_a_zeta_error(monkeypatch):
+    monkeypatch.setenv("ZETA_MECAB_BINDING", "mecab-python3")
+    monkeypatch.setitem(sys.modules, "MeCab", None)  # what an environment without the wheel sees
+    with pytest.raises(ZetaError, match=r"MeCab binding 'mecab-python3' \(from \$ZETA_MECAB_BINDING\) "
+                                        r"is not installed \(pip install mecab-python3"):
+        Tokenizer().tokenize(LV)
+
+
+def test_bad_dictionary_directory_under_mecab_python3_is_one_reason(monkeypatch, tmp_path):
+    monkeypatch.setenv("ZETA_MECAB_BINDING", "mecab-python3")
+    (tmp_path / "sys.dic").write_bytes(b"not a dictionary")
+    with pytest.raises(ZetaError) as info:
+        Tokenizer(str(tmp_path)).tokenize(LV)
+    message = str(info.value)
+    assert message.startswith("MeCab (mecab-python3) could not load dictionary path:")
+    assert "\n" not in message and "-----" not in message
+
+
+def test_cli_fingerprint_names_the_binding():
+    result = _run([str(ZETA), "tokenizer", "fingerprint"], binding="mecab-python3")
+    assert result.returncode == 0, result.stderr
+    assert "binding       mecab-python3 1.0.12" in result.stdout
+    assert "binding       fugashi 1.5.2" in _run([str(ZETA), "tokenizer", "fingerprint"]).stdout

@@ -1,15 +1,17 @@
 """The pinned MeCab tokenizer every model uses, at training and at serving.
 
 A model is only as good as the agreement between the tokens it was trained on and the tokens it
-sees in production. A different MeCab, fugashi or dictionary (unidic-lite splits ルイ/ヴィトン,
+sees in production. A different MeCab or dictionary (unidic-lite splits ルイ/ヴィトン,
 ipadic keeps ルイヴィトン) silently degrades every model, so the tokenizer carries a
 `fingerprint()` that a model stores at training and the service checks at load time.
+
+MeCab is reached through one of two Python bindings (fugashi, the default, or mecab-python3 for
+code that already uses it), chosen per process with $ZETA_MECAB_BINDING; both wheels bundle
+libmecab 0.996 and tokenize identically over the same dictionary.
 """
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import functools
 import hashlib
 import importlib.metadata
@@ -24,6 +26,7 @@ from pathlib import Path
 
 from zeta_serving.canary import CANARY_TITLES
 from zeta_serving.errors import ZetaError
+from zeta_serving.mecab import Binding, resolve_binding
 
 NORMALIZATION_VERSION = "1"  # bump whenever normalize() changes behaviour: it is in the fingerprint
 
@@ -108,17 +111,18 @@ def _dir_args(dicdir: str) -> str:
 
 
 class _Backend:
-    """One per resolved dictionary per process: per-thread taggers and a shared title→tokens cache."""
+    """One per resolved dictionary and binding per process: per-thread taggers, a shared cache."""
 
-    def __init__(self, dictionary: _Dictionary) -> None:
+    def __init__(self, dictionary: _Dictionary, binding: Binding) -> None:
         self.dictionary = dictionary
+        self.binding = binding
         self._local = threading.local()  # MeCab taggers are not thread-safe
         self.tokenize = functools.lru_cache(maxsize=CACHE_SIZE)(self._tokenize_uncached)
 
     def _tagger(self):
         tagger = getattr(self._local, "tagger", None)
         if tagger is None:
-            tagger = self._local.tagger = _new_tagger(self.dictionary)
+            tagger = self._local.tagger = self.binding.new_tagger(self.dictionary)
         return tagger
 
     def _tokenize_uncached(self, text: str) -> tuple[str, ...]:
@@ -131,28 +135,15 @@ class _Backend:
         return tuple(self._tagger().parse(normalized).split())
 
 
-def _new_tagger(dictionary: _Dictionary):
-    import fugashi
-
-    try:
-        if dictionary.name == "unidic-lite":
-            return fugashi.Tagger(f"{dictionary.tagger_args} -Owakati")
-        return fugashi.GenericTagger(f"{dictionary.tagger_args} -Owakati", quiet=True)
-    except RuntimeError as exc:
-        detail = next((line for line in reversed(str(exc).splitlines()) if line.strip("- ")), "")
-        raise ZetaError(f"MeCab could not load dictionary {dictionary.name} from {dictionary.dicdir}: "
-                        f"{detail.strip() or 'failed initializing MeCab'}") from None
-
-
-_backends: dict[_Dictionary, _Backend] = {}
+_backends: dict[tuple[_Dictionary, str], _Backend] = {}
 _backends_lock = threading.Lock()
 
 
-def _backend_for(dictionary: _Dictionary) -> _Backend:
+def _backend_for(dictionary: _Dictionary, binding: Binding) -> _Backend:
     with _backends_lock:
-        backend = _backends.get(dictionary)
+        backend = _backends.get((dictionary, binding.name))
         if backend is None:
-            backend = _backends[dictionary] = _Backend(dictionary)
+            backend = _backends[(dictionary, binding.name)] = _Backend(dictionary, binding)
         return backend
 
 
@@ -160,7 +151,8 @@ class Tokenizer:
     """Normalize, then MeCab surface forms. Pass an instance as scikit-learn `analyzer=`.
 
     `dictionary` is stored as given and resolved on first use in the current process, so a pickled
-    Tokenizer(None) follows $ZETA_MECAB_DICT of the process that loads it.
+    Tokenizer(None) follows $ZETA_MECAB_DICT of the process that loads it. The binding is always
+    the loading process's ($ZETA_MECAB_BINDING).
     """
 
     def __init__(self, dictionary: str | None = None) -> None:
@@ -179,13 +171,19 @@ class Tokenizer:
     def _backend(self) -> _Backend:
         backend = self.__dict__.get("_resolved")
         if backend is None:
-            backend = self.__dict__["_resolved"] = _backend_for(_resolve(self.dictionary))
+            backend = _backend_for(_resolve(self.dictionary), resolve_binding())
+            self.__dict__["_resolved"] = backend
         return backend
 
     @property
     def resolved_dictionary(self) -> str:
         """The dictionary this process uses: unidic-lite, ipadic or path:/abs/dir."""
         return self._backend.dictionary.name
+
+    @property
+    def resolved_binding(self) -> str:
+        """The MeCab binding this process uses: fugashi or mecab-python3."""
+        return self._backend.binding.name
 
     def tokenize(self, text: str) -> list[str]:
         return list(self._backend.tokenize(text))
@@ -197,16 +195,17 @@ class Tokenizer:
         return [list(tokenize(text)) for text in texts]
 
     def fingerprint(self) -> dict:
-        """Everything that can change a tokenization, plus a short `id` over all of it."""
-        dictionary = self._backend.dictionary
+        """Everything that can change a tokenization, the binding, and a short `id` (see BINDING_FIELDS)."""
+        dictionary, binding = self._backend.dictionary, self._backend.binding
         canary = [" ".join(tokens) for tokens in self.tokenize_many(CANARY_TITLES)]
         fp = {
             "dictionary": dictionary.name,
             "dictionary_package": dictionary.package,
             "dictionary_version": _dist_version(dictionary.package) if dictionary.package else None,
             "dictionary_files": dict(_dictionary_file_hashes(dictionary.dicdir)),
-            "mecab_version": _mecab_version(),
-            "fugashi_version": _dist_version("fugashi"),
+            "mecab_version": binding.libmecab_version(),
+            "binding": binding.name,
+            "binding_version": _dist_version(binding.name),
             "normalization_version": NORMALIZATION_VERSION,
             "canary_titles_sha256": _sha256_text("\n".join(CANARY_TITLES)),
             "canary_sha256": _sha256_text("\n".join(canary)),
@@ -218,9 +217,18 @@ class Tokenizer:
 # --- fingerprint parts ----------------------------------------------------------------------------
 
 
+# Which Python wrapper called libmecab does not decide a token; libmecab's version, the dictionary
+# bytes, the normalisation and the canary tokens do. So the binding is recorded but kept out of the
+# id and out of the mismatch verdict: a model trained under fugashi is served under mecab-python3
+# when everything else (canary tokens included) is identical, and its `tokenizer` label still
+# matches. `fugashi_version` is the field fingerprints had before the seam: leaving it out too lets
+# compare_fingerprints (which recomputes the expected id) accept a model saved before the seam.
+BINDING_FIELDS = ("binding", "binding_version", "fugashi_version")
+
+
 def fingerprint_id(fp: dict) -> str:
-    """First 16 hex chars of the sha256 of every field but `id`."""
-    body = {k: v for k, v in fp.items() if k != "id"}
+    """First 16 hex chars of the sha256 of every field but `id` and the binding's (see above)."""
+    body = {k: v for k, v in fp.items() if k != "id" and k not in BINDING_FIELDS}
     return _sha256_text(json.dumps(body, sort_keys=True, ensure_ascii=False))[:16]
 
 
@@ -250,26 +258,6 @@ def _dist_version(dist: str) -> str | None:
         return None
 
 
-@functools.cache
-def _mecab_version() -> str:
-    """The libmecab fugashi is linked against (fugashi exposes no API for it; the C library does)."""
-    import fugashi
-
-    package_dir = Path(fugashi.__file__).parent
-    # Wheels bundle libmecab next to the extension (auditwheel / delocate / plain copy).
-    bundled = [str(p) for d in (package_dir.parent / "fugashi.libs", package_dir / ".dylibs", package_dir)
-               for p in sorted(d.glob("*mecab*"))]
-    names = bundled + [ctypes.util.find_library("mecab")]
-    for name in filter(None, names):
-        try:
-            lib = ctypes.CDLL(name)
-            lib.mecab_version.restype = ctypes.c_char_p
-            return lib.mecab_version().decode()
-        except (OSError, AttributeError):
-            continue
-    return "unknown"
-
-
 # --- comparing fingerprints -----------------------------------------------------------------------
 
 
@@ -278,8 +266,9 @@ class TokenizerMismatch(ZetaError):
 
 
 _SCALAR_FIELDS = ("dictionary", "dictionary_package", "dictionary_version", "mecab_version",
-                  "fugashi_version", "normalization_version")
-_HANDLED = {"id", *_SCALAR_FIELDS, "dictionary_files", "canary_titles_sha256", "canary_sha256", "canary"}
+                  "normalization_version")
+_HANDLED = {"id", *_SCALAR_FIELDS, *BINDING_FIELDS, "dictionary_files", "canary_titles_sha256",
+            "canary_sha256", "canary"}
 
 
 def _short(value) -> str:
@@ -322,10 +311,21 @@ def compare_fingerprints(expected: dict, actual: dict) -> list[str]:
         lines.append(f"canary tokens differ: expected sha256 {_short(expected['canary_sha256'])}, "
                      f"running {_short(actual['canary_sha256'])}")
 
-    if not lines and expected.get("id") != actual.get("id") and "id" in both:
+    # The id is recomputed on the expected side, so a fingerprint saved before the binding seam
+    # (its id then covered fugashi_version) still matches when all its fields do.
+    if not lines and "id" in both and fingerprint_id(expected) != actual["id"]:
         lines.append(f"id: expected {expected['id']}, running {actual['id']}, "
                      "though no compared field differs")
+    if lines and _binding(expected) != _binding(actual):
+        # Never a mismatch by itself (see BINDING_FIELDS), but worth knowing when reading a diff.
+        lines.append(f"binding: expected {_binding(expected)}, running {_binding(actual)}")
     return lines
+
+
+def _binding(fp: dict) -> str:
+    if "binding" in fp:
+        return f"{fp['binding']} {_short(fp.get('binding_version'))}"
+    return f"fugashi {_short(fp['fugashi_version'])}" if "fugashi_version" in fp else "unknown"
 
 
 def _canary_diff(expected: list[str], actual: list[str]) -> list[str]:

@@ -17,20 +17,21 @@ def _dumps(data) -> str:
 
 @click.group()
 def tokenizer() -> None:
-    """The MeCab tokenizer every model uses (dictionary from $ZETA_MECAB_DICT, default unidic-lite)."""
+    """The MeCab tokenizer every model uses (dictionary from $ZETA_MECAB_DICT, default unidic-lite;
+    binding from $ZETA_MECAB_BINDING, fugashi or mecab-python3, default fugashi)."""
 
 
 @tokenizer.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the full fingerprint as JSON.")
 def fingerprint(as_json: bool) -> None:
-    """Show what this process tokenizes with: dictionary, versions, file hashes, canary, id."""
+    """Show what this process tokenizes with: dictionary, binding, versions, file hashes, canary, id."""
     fp = Tokenizer().fingerprint()
     if as_json:
         click.echo(_dumps(fp))
         return
     dictionary = fp["dictionary"] + (f" {fp['dictionary_version']}" if fp["dictionary_version"] else "")
-    rows = [("dictionary", dictionary), ("mecab", fp["mecab_version"]), ("fugashi", fp["fugashi_version"]),
-            ("normalization", fp["normalization_version"])]
+    rows = [("dictionary", dictionary), ("mecab", fp["mecab_version"]),
+            ("binding", f"{fp['binding']} {fp['binding_version']}"), ("normalization", fp["normalization_version"])]
     rows += [(name, (digest or "missing")[:12]) for name, digest in fp["dictionary_files"].items()]
     rows += [("canary", f"{len(fp['canary'])} titles, sha256 {fp['canary_sha256'][:12]}"), ("id", fp["id"])]
     for key, value in rows:
