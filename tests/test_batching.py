@@ -1,0 +1,216 @@
+"""The in-process micro-batcher: gathering, order, failures, cancellation and load shedding."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import pytest
+
+from zeta_serving.serving.batching import MicroBatcher, Overloaded
+
+
+class Model:
+    """A predict_batch that records its batches and can be held, to let a queue build up."""
+
+    def __init__(self, seconds_per_item: float = 0.0) -> None:
+        self.batches: list[list] = []
+        self.gate = threading.Event()
+        self.gate.set()
+        self.entered = threading.Event()
+        self.seconds_per_item = seconds_per_item
+
+    def __call__(self, items: list) -> list:
+        self.batches.append(list(items))
+        self.entered.set()
+        self.gate.wait(10)
+        if self.seconds_per_item:
+            time.sleep(self.seconds_per_item * len(items))
+        if any(item == "bad" for item in items):
+            raise ValueError("bad input")
+        return [f"out-{item}" for item in items]
+
+    def hold(self) -> None:
+        self.gate.clear()
+        self.entered.clear()
+
+
+async def started(model: Model) -> None:
+    """Until the batch in the thread is running (and holding)."""
+    while not model.entered.is_set():
+        await asyncio.sleep(0.001)
+
+
+def run(coro):
+    return asyncio.run(asyncio.wait_for(coro, 30))
+
+
+def test_concurrent_requests_share_a_batch_and_get_their_own_answers():
+    model = Model()
+    batcher = MicroBatcher(model, max_batch=64)
+
+    async def main():
+        model.hold()
+        first = asyncio.ensure_future(batcher.submit(["a"]))
+        await started(model)
+        rest = [asyncio.ensure_future(batcher.submit([f"x{i}", f"y{i}"])) for i in range(10)]
+        await asyncio.sleep(0.01)
+        model.gate.set()
+        return await first, await asyncio.gather(*rest)
+
+    first, rest = run(main())
+    assert first == ["out-a"]
+    assert rest == [[f"out-x{i}", f"out-y{i}"] for i in range(10)]
+    assert [len(b) for b in model.batches] == [1, 20]  # the ten queued requests ran as one batch
+
+
+def test_batches_stop_at_max_batch_and_a_larger_request_runs_alone():
+    model = Model()
+    batcher = MicroBatcher(model, max_batch=8)
+
+    async def main():
+        model.hold()
+        first = asyncio.ensure_future(batcher.submit(["a"]))
+        await started(model)
+        singles = [asyncio.ensure_future(batcher.submit([i])) for i in range(20)]
+        big = asyncio.ensure_future(batcher.submit(list(range(100, 120))))
+        model.gate.set()
+        await first
+        return await asyncio.gather(*singles), await big
+
+    singles, big = run(main())
+    assert singles == [[f"out-{i}"] for i in range(20)]
+    assert big == [f"out-{i}" for i in range(100, 120)]
+    assert [len(b) for b in model.batches] == [1, 8, 8, 4, 20]
+
+
+def test_a_failing_input_fails_only_its_own_request():
+    model = Model()
+    batcher = MicroBatcher(model)
+
+    async def main():
+        model.hold()
+        first = asyncio.ensure_future(batcher.submit(["a"]))
+        await started(model)
+        calls = [asyncio.ensure_future(batcher.submit(items)) for items in (["b"], ["c", "bad"], ["d"])]
+        model.gate.set()
+        await first
+        return await asyncio.gather(*calls, return_exceptions=True)
+
+    good1, broken, good2 = run(main())
+    assert good1 == ["out-b"] and good2 == ["out-d"]
+    assert isinstance(broken, ValueError)
+
+
+def test_a_model_returning_the_wrong_number_of_results_is_an_error_not_a_shifted_answer():
+    batcher = MicroBatcher(lambda items: ["only one"], name="short")
+    with pytest.raises(RuntimeError, match="1 results for 2 inputs"):
+        run(batcher.submit(["a", "b"]))
+
+
+def test_a_cancelled_caller_is_dropped_and_the_others_are_answered():
+    model = Model()
+    batcher = MicroBatcher(model)
+
+    async def main():
+        model.hold()
+        first = asyncio.ensure_future(batcher.submit(["a"]))
+        await started(model)
+        keep = asyncio.ensure_future(batcher.submit(["keep"]))
+        drop = asyncio.ensure_future(batcher.submit(["drop"]))
+        await asyncio.sleep(0.01)
+        drop.cancel()
+        model.gate.set()
+        return await first, await keep, drop
+
+    first, keep, drop = run(main())
+    assert first == ["out-a"] and keep == ["out-keep"] and drop.cancelled()
+    assert ["drop"] not in model.batches and all("drop" not in b for b in model.batches)
+
+
+def test_past_the_budget_requests_are_refused_at_once_with_a_retry_after():
+    model = Model(seconds_per_item=0.02)
+    batcher = MicroBatcher(model, budget_ms=100)
+
+    async def main():
+        await batcher.submit(["warm"])  # measures the cost per listing: about 20 ms
+        model.hold()
+        first = asyncio.ensure_future(batcher.submit(["a"]))
+        await started(model)
+        results = await asyncio.gather(*(batcher.submit([i]) for i in range(30)), return_exceptions=True)
+        return results, first
+
+    async def release_then_run():
+        task = asyncio.ensure_future(main())
+        await asyncio.sleep(0.05)
+        model.gate.set()
+        results, first = await task
+        return results, await first
+
+    results, first = run(release_then_run())
+    refused = [r for r in results if isinstance(r, Overloaded)]
+    answered = [r for r in results if isinstance(r, list)]
+    assert first == ["out-a"]
+    assert refused and answered and len(refused) + len(answered) == 30
+    assert all(r.retry_after >= 1 for r in refused)
+    # Refused requests never reached the model: only admitted ones were predicted.
+    predicted = {item for batch in model.batches for item in batch}
+    assert predicted == {"warm", "a"} | {int(r[0].removeprefix("out-")) for r in answered}
+    assert batcher.shed == len(refused)
+
+
+def test_an_idle_model_never_refuses_even_with_a_tiny_budget():
+    model = Model(seconds_per_item=0.01)
+    batcher = MicroBatcher(model, budget_ms=0.001)
+
+    async def main():
+        return [await batcher.submit([i]) for i in range(5)]
+
+    assert run(main()) == [[f"out-{i}"] for i in range(5)]
+
+
+def test_admitted_requests_that_wait_past_the_budget_are_refused_when_their_turn_comes():
+    model = Model()
+    batcher = MicroBatcher(model, budget_ms=5)  # nothing measured yet: everything is admitted
+
+    async def main():
+        model.hold()
+        first = asyncio.ensure_future(batcher.submit(["a"]))
+        await started(model)
+        late = [asyncio.ensure_future(batcher.submit([i])) for i in range(3)]
+        await asyncio.sleep(0.05)  # longer than the budget
+        model.gate.set()
+        return await first, await asyncio.gather(*late, return_exceptions=True)
+
+    first, late = run(main())
+    assert first == ["out-a"]
+    assert all(isinstance(r, Overloaded) for r in late)
+    assert model.batches == [["a"]]
+
+
+def test_close_fails_queued_requests_instead_of_leaving_them_waiting():
+    model = Model()
+    batcher = MicroBatcher(model)
+
+    async def main():
+        model.hold()
+        first = asyncio.ensure_future(batcher.submit(["a"]))
+        await started(model)
+        queued = asyncio.ensure_future(batcher.submit(["b"]))
+        await asyncio.sleep(0.01)
+        batcher.close()
+        model.gate.set()
+        return await asyncio.gather(first, queued, return_exceptions=True)
+
+    first, queued = run(main())
+    assert isinstance(queued, Overloaded)
+
+
+def test_empty_requests_and_bad_settings():
+    batcher = MicroBatcher(lambda items: items)
+    assert run(batcher.submit([])) == []
+    with pytest.raises(ValueError):
+        MicroBatcher(lambda items: items, max_batch=0)
+    with pytest.raises(ValueError):
+        MicroBatcher(lambda items: items, budget_ms=0)
