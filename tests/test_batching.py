@@ -214,3 +214,27 @@ def test_empty_requests_and_bad_settings():
         MicroBatcher(lambda items: items, max_batch=0)
     with pytest.raises(ValueError):
         MicroBatcher(lambda items: items, budget_ms=0)
+
+
+def test_the_wait_estimate_knows_a_queue_runs_as_one_batch():
+    # A model whose cost is per batch, not per listing (as the real ones nearly are): forty requests
+    # queued behind a running batch will run as one batch, so none is refused at a budget of a few
+    # batch durations, although forty times the cost of a lone listing is far past it.
+    per_batch = 0.05
+
+    def predict(items):
+        time.sleep(per_batch)
+        return items
+
+    batcher = MicroBatcher(predict, budget_ms=per_batch * 1000 * 3)
+
+    async def main():
+        await batcher.submit([0])
+        await batcher.submit(list(range(20)))  # batches of 1 and of 20 listings take the same time
+        fixed, per_item = batcher.batch_cost()
+        assert fixed > per_item * 10
+        return await asyncio.gather(*(batcher.submit([i]) for i in range(40)), return_exceptions=True)
+
+    results = run(main())
+    assert results == [[i] for i in range(40)]
+    assert batcher.shed == 0

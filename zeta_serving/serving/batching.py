@@ -68,16 +68,33 @@ class MicroBatcher:
         self.shed = 0
 
     # ---- estimates -------------------------------------------------------------------------------
-    def cost_per_item(self) -> float:
-        """Seconds per listing over the recent batches (0 before the first: admit until measured)."""
-        items = sum(n for n, _ in self._costs)
-        return sum(d for _, d in self._costs) / items if items else 0.0
+    def batch_cost(self) -> tuple[float, float]:
+        """(seconds per batch, seconds per listing), fitted on the recent batches; (0, 0) before the first.
+
+        A least-squares line through (size, duration); when the sizes do not vary enough to
+        fit one, all the time is charged per listing, which overestimates large batches and so
+        errs towards shedding early rather than late."""
+        if not self._costs:
+            return 0.0, 0.0
+        sizes = [n for n, _ in self._costs]
+        durations = [d for _, d in self._costs]
+        mean_n, mean_d = sum(sizes) / len(sizes), sum(durations) / len(durations)
+        var = sum((n - mean_n) ** 2 for n in sizes)
+        if var >= len(sizes):  # sizes spread over more than about one listing
+            per_item = max(0.0, sum((n - mean_n) * (d - mean_d) for n, d in zip(sizes, durations)) / var)
+            fixed = mean_d - per_item * mean_n
+            if fixed >= 0:
+                return fixed, per_item
+        return 0.0, mean_d / mean_n
 
     def estimated_wait(self, extra_items: int = 0) -> float:
-        """Seconds until a request of `extra_items` listings submitted now would be answered."""
+        """Seconds until a request of `extra_items` listings submitted now would be answered:
+        what is left of the running batch, then the queue in batches of up to max_batch."""
         now = time.monotonic()
         running = max(0.0, self._running_until - now) if self._running_until else 0.0
-        return running + (self._queued_items + extra_items) * self.cost_per_item()
+        items = self._queued_items + extra_items
+        fixed, per_item = self.batch_cost()
+        return running + math.ceil(items / self.max_batch) * fixed + items * per_item
 
     # ---- submitting ------------------------------------------------------------------------------
     async def submit(self, items: Sequence) -> list:
@@ -148,7 +165,8 @@ class MicroBatcher:
     async def _predict(self, batch: list[_Entry]) -> None:
         items = [item for entry in batch for item in entry.items]
         started = time.monotonic()
-        self._running_until = started + len(items) * self.cost_per_item()
+        fixed, per_item = self.batch_cost()
+        self._running_until = started + fixed + len(items) * per_item
         try:
             outputs = await self._loop.run_in_executor(self._executor, self._call, items)
         except Exception as exc:  # noqa: BLE001 - handed to the callers, never lost
