@@ -134,29 +134,28 @@ def test_past_the_budget_requests_are_refused_at_once_with_a_retry_after():
     batcher = MicroBatcher(model, budget_ms=100)
 
     async def main():
-        await batcher.submit(["warm"])  # measures the cost per listing: about 20 ms
+        await batcher.submit(["warm"])  # batches of 1 and 10 listings: the fit finds about 20 ms a listing
+        await batcher.submit([f"warm{i}" for i in range(10)])
         model.hold()
         first = asyncio.ensure_future(batcher.submit(["a"]))
         await started(model)
-        results = await asyncio.gather(*(batcher.submit([i]) for i in range(30)), return_exceptions=True)
-        return results, first
-
-    async def release_then_run():
-        task = asyncio.ensure_future(main())
-        await asyncio.sleep(0.05)
+        calls = [asyncio.ensure_future(batcher.submit([i])) for i in range(30)]
+        await asyncio.sleep(0.01)  # every call has been admitted or refused by now
+        refused_before_release = sum(c.done() for c in calls)
         model.gate.set()
-        results, first = await task
-        return results, await first
+        return await first, await asyncio.gather(*calls, return_exceptions=True), refused_before_release
 
-    results, first = run(release_then_run())
+    first, results, refused_early = run(main())
     refused = [r for r in results if isinstance(r, Overloaded)]
     answered = [r for r in results if isinstance(r, list)]
     assert first == ["out-a"]
     assert refused and answered and len(refused) + len(answered) == 30
+    assert refused_early == len(refused)  # refused at once, not after waiting
     assert all(r.retry_after >= 1 for r in refused)
     # Refused requests never reached the model: only admitted ones were predicted.
     predicted = {item for batch in model.batches for item in batch}
-    assert predicted == {"warm", "a"} | {int(r[0].removeprefix("out-")) for r in answered}
+    assert predicted == {"warm", "a"} | {f"warm{i}" for i in range(10)} | {
+        int(r[0].removeprefix("out-")) for r in answered}
     assert batcher.shed == len(refused)
 
 

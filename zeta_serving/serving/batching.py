@@ -71,9 +71,11 @@ class MicroBatcher:
     def batch_cost(self) -> tuple[float, float]:
         """(seconds per batch, seconds per listing), fitted on the recent batches; (0, 0) before the first.
 
-        A least-squares line through (size, duration); when the sizes do not vary enough to
-        fit one, all the time is charged per listing, which overestimates large batches and so
-        errs towards shedding early rather than late."""
+        A least-squares line through (size, duration). Until sizes vary enough to fit one
+        (only lone requests so far), the prior is that a full batch costs twice a lone
+        request, as it does for these models (vectorised predict): charging every listing
+        the cost of a lone one would refuse a burst that one batch answers in time. The
+        queue-time check in `_take_batch` catches an estimate that is too low."""
         if not self._costs:
             return 0.0, 0.0
         sizes = [n for n, _ in self._costs]
@@ -85,7 +87,8 @@ class MicroBatcher:
             fixed = mean_d - per_item * mean_n
             if fixed >= 0:
                 return fixed, per_item
-        return 0.0, mean_d / mean_n
+            return 0.0, mean_d / mean_n
+        return mean_d, mean_d / self.max_batch
 
     def estimated_wait(self, extra_items: int = 0) -> float:
         """Seconds until a request of `extra_items` listings submitted now would be answered:
