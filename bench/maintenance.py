@@ -60,7 +60,7 @@ def main() -> None:
     ap.add_argument("--train-rows", type=int, default=70_000)
     args = ap.parse_args()
 
-    from zeta_serving import synth
+    from zeta_serving import synth, tasks
     from zeta_serving.maintenance.ledger import Champion, Ledger
     from zeta_serving.store import ListingStore
     from zeta_serving.trainer import train_task
@@ -80,7 +80,7 @@ def main() -> None:
     champions_until = datetime.combine(start + timedelta(days=train_days + EVAL_DAYS), datetime.min.time(),
                                        tzinfo=timezone.utc)
     ledger = Ledger(store.engine)
-    for model in ("price", "category", "tag"):
+    for model in tasks.names():
         t = time.perf_counter()
         trained = train_task(store, model, until=champions_until, train_days=train_days, eval_days=EVAL_DAYS)
         ledger.crown(Champion(model, trained.saved.tag, trained.saved.reference_score, champions_until))
@@ -89,14 +89,14 @@ def main() -> None:
     print(f"\n{'model':9s} {'decision':10s} {'eval rows':>9s} {'cycle s':>8s} {'RSS before':>11s} {'peak RSS':>9s}")
     env = {**os.environ, "BENTOML_DO_NOT_TRACK": "true"}
     total = 0.0
-    for model in ("price", "category", "tag"):
+    for model in tasks.names():
         out = subprocess.run([sys.executable, __file__, "--child", db_url, model, now.isoformat(),
                               str(args.eval_rows)], env=env, capture_output=True, text=True, check=True)
         r = json.loads(out.stdout.strip().splitlines()[-1])
         total += r["seconds"]
         print(f"{model:9s} {r['decision']:10s} {r['eval_rows']:>9d} {r['seconds']:>8.2f} "
               f"{r['rss_before_kb'] / 1024:>9.0f}MB {r['peak_kb'] / 1024:>7.0f}MB")
-    print(f"{'all three':9s} {'':10s} {'':>9s} {total:>8.2f}")
+    print(f"{'all':9s} {'':10s} {'':>9s} {total:>8.2f}")
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="zeta-bench-pipeline-"))
     os.environ.setdefault("BENTOML_HOME", str(work / "bentoml"))
     os.environ["BENTOML_DO_NOT_TRACK"] = "true"
-    from zeta_serving import synth
+    from zeta_serving import synth, tasks
     from zeta_serving.cli.synth_cmd import write_jsonl
     from zeta_serving.ingest import load_file
     from zeta_serving.store import ListingStore
@@ -64,7 +64,7 @@ def main() -> None:
     print(f"zeta load (again)     {again.read / reload_s:>10,.0f} rows/s  ({again.added} added: idempotent)")
     print(f"read window back      {len(everything) / read_s:>10,.0f} rows/s")
     print(f"\n{'model':9s} {'train rows':>10s} {'held out':>9s} {'fit s':>7s}  scores")
-    for task in ("price", "category", "tag"):
+    for task in tasks.names():
         trained = train_task(store, task, train_days=args.days - args.eval_days, eval_days=args.eval_days)
         scores = "  ".join(f"{k} {v:.4f}" for k, v in trained.scores.items() if k != "rows")
         print(f"{task:9s} {trained.train_rows:>10d} {trained.eval_rows:>9d} "

@@ -30,19 +30,16 @@ import httpx
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-ROUTES = {"price": "/price", "category": "/category", "tag": "/tags"}
-
-
 def bodies(n: int) -> dict[str, list[dict]]:
-    from zeta_serving import synth
+    """Per task, n request bodies: the fields its request schema takes, from synthetic listings."""
+    from zeta_serving import synth, tasks
 
-    frame = synth.generate_day(date(2026, 6, 1), n, seed=99)
-    out = {"price": [], "category": [], "tag": []}
-    for row in frame.itertuples():
-        out["price"].append({"name": row.name, "description": row.description, "brand": row.brand,
-                             "condition": int(row.condition), "shipping": int(row.shipping), "category": row.category})
-        out["category"].append({"name": row.name, "brand": row.brand, "k": 3})
-        out["tag"].append({"name": row.name, "description": row.description})
+    records = synth.generate_day(date(2026, 6, 1), n, seed=99).to_dict("records")
+    out = {}
+    for task in tasks.all_tasks():
+        fields = [f for f in task.request.model_fields if f in records[0]]
+        out[task.name] = [{f: (int(r[f]) if f in ("condition", "shipping") else r[f]) for f in fields}
+                          for r in records]
     return out
 
 
@@ -68,12 +65,11 @@ async def load(url: str, requests: list[dict], concurrency: int) -> tuple[float,
 
 
 def in_process(task: str, requests: list[dict]) -> tuple[float, np.ndarray]:
-    from zeta_serving import registry
-    from zeta_serving.serving import predictors, runtime, schemas
+    from zeta_serving import registry, tasks
+    from zeta_serving.serving import runtime
 
     model, saved = registry.load(runtime.model_tag(task))
-    schema = {"price": schemas.PriceListing, "category": schemas.CategoryListing, "tag": schemas.TagListing}[task]
-    predict = {"price": predictors.price, "category": predictors.category, "tag": predictors.tags}[task]
+    schema, predict = tasks.get(task).request, tasks.get(task).predict
     latencies = []
     started = time.perf_counter()
     for body in requests:
@@ -116,18 +112,19 @@ def main() -> None:
 
     home = Path(tempfile.mkdtemp(prefix="zeta-bench-serve-"))
     os.environ.update(BENTOML_HOME=str(home / "bentoml"), BENTOML_DO_NOT_TRACK="true")
-    from zeta_serving import synth
+    from zeta_serving import synth, tasks
     from zeta_serving.store import ListingStore
     from zeta_serving.trainer import train_task
 
+    routes = {t.name: t.route for t in tasks.all_tasks()}
     store = ListingStore(f"sqlite:///{home / 'zeta.db'}")
     for frame in synth.generate(date(2026, 5, 1), 20, args.train_rows_per_day, seed=1):
         store.insert(frame)
-    for task in ROUTES:
+    for task in routes:
         train_task(store, task)
     reqs = bodies(args.requests)
     results: dict[tuple[str, str, int], tuple[float, float, float, int]] = {}
-    for task in ROUTES:
+    for task in routes:
         rps, lat = in_process(task, reqs[task])
         results[("in-process", task, 1)] = (rps, np.percentile(lat, 50), np.percentile(lat, 99), 0)
 
@@ -144,7 +141,7 @@ def main() -> None:
         server_env = {**env, "ZETA_ADAPTIVE_BATCHING": "0" if name == "bento-nobatch" else "1"}
         proc = start([c.format(port=port) for c in cmd], port, server_env)
         try:
-            for task, route in ROUTES.items():
+            for task, route in routes.items():
                 asyncio.run(load(f"http://127.0.0.1:{port}{route}", reqs[task][:50], 8))  # warm up
                 for c in args.concurrency:
                     rps, lat, failed = asyncio.run(load(f"http://127.0.0.1:{port}{route}", reqs[task], c))
@@ -156,7 +153,7 @@ def main() -> None:
     for (name, task, c), (rps, p50, p99, failed) in results.items():
         print(f"{name:15s} {task:9s} {c:>4d} {rps:>8.1f} {p50:>8.2f} {p99:>8.2f} {failed:>6d}")
     print("\nratios (throughput):")
-    for task in ROUTES:
+    for task in routes:
         for c in args.concurrency:
             fa, nb, b = (results[(n, task, c)][0] for n in ("fastapi", "bento-nobatch", "bento-batch"))
             print(f"  {task:9s} c={c:<3d} bento-batch / fastapi = {b / fa:5.2f}x   "

@@ -55,17 +55,17 @@ SMALL_DAYS, SMALL_ROWS_PER_DAY = 12, 400
 
 @pytest.fixture(scope="session")
 def trained_store(session_dir):
-    """A small synthetic store with the three models trained on it (session-wide: training is the slow part)."""
+    """A small synthetic store with every registered model trained on it (session-wide: training is the slow part)."""
     from datetime import date
 
-    from zeta_serving import synth
+    from zeta_serving import synth, tasks
     from zeta_serving.store import ListingStore
     from zeta_serving.trainer import train_task
 
     store = ListingStore(f"sqlite:///{session_dir / 'trained.db'}")
     for frame in synth.generate(date(2026, 1, 1), SMALL_DAYS, SMALL_ROWS_PER_DAY, seed=7):
         store.insert(frame)
-    results = {task: train_task(store, task, train_days=9, eval_days=3) for task in ("price", "category", "tag")}
+    results = {task: train_task(store, task, train_days=9, eval_days=3) for task in tasks.names()}
     return store, results
 
 

@@ -34,7 +34,7 @@ def pins(lines) -> dict[str, str]:
 def built(trained_store):
     _, results = trained_store
     pinned = {task: result.saved.tag for task, result in results.items()}
-    return {target: bentos.build(target, model_tags=pinned) for target in bentos.TARGETS}, results
+    return {target: bentos.build(target, model_tags=pinned) for target in bentos.targets()}, results
 
 
 def test_every_bento_builds_and_packs_its_models(built):
@@ -42,9 +42,9 @@ def test_every_bento_builds_and_packs_its_models(built):
     for target, tag in tags.items():
         info = yaml.safe_load((bentos.bento_dir(tag) / "bento.yaml").read_text())
         packed = {m["tag"] for service in info["services"] for m in service["models"]}
-        expected = {results[task].saved.tag for task in bentos.TASKS_OF[target]}
+        expected = {results[task].saved.tag for task in bentos.tasks_of(target)}
         assert packed == expected, target
-        assert info["service"] == bentos.SERVICES[target]
+        assert info["service"] == bentos.service(target)
 
 
 def test_one_shared_base_image_and_the_same_tokenizer_pins(built):
@@ -72,7 +72,7 @@ def test_pins_agree_across_pyproject_base_image_and_bentos():
     assert from_project == from_base == from_serving == {"fugashi": "1.5.2", "unidic-lite": "1.0.8"}
     containerfile = (ROOT / "containers/mecab-base/Containerfile").read_text()
     assert "COPY requirements.txt" in containerfile
-    for bentofile in bentos.BENTOFILES.values():
+    for bentofile in map(bentos.bentofile, bentos.targets()):
         config = yaml.safe_load((ROOT / bentofile).read_text())
         assert config["docker"]["base_image"] == "zeta-mecab-base:fugashi1.5.2-unidiclite1.0.8"
         assert config["python"]["requirements_txt"] == "requirements/serving.txt"

@@ -12,9 +12,10 @@ import pandas as pd
 import pytest
 from sklearn.base import clone
 
-from training import MODELS
-from zeta_serving import registry, synth
+from zeta_serving import registry, synth, tasks
 from zeta_serving.maintenance.stats import bootstrap
+
+MODELS = {t.name: t.model_class for t in tasks.all_tasks()}
 
 START = date(2026, 4, 1)
 

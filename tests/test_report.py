@@ -205,10 +205,11 @@ def test_figure_reflects_the_data(filled):
     assert (round(w), round(h)) == (1000, 650)
 
 
-@pytest.mark.parametrize("metric, lower", [("rmsle", True), ("accuracy@1", False), ("micro_f1", False),
-                                           (None, None)])
-def test_direction(metric, lower):
-    assert rep.lower_is_better(metric) is lower
+@pytest.mark.parametrize("model, metric, lower", [("price", "rmsle", True), ("category", "accuracy@1", False),
+                                                  ("tag", "micro_f1", False), ("price", None, None),
+                                                  ("price", "accuracy@1", None), ("elsewhere", "rmsle", None)])
+def test_direction_comes_from_the_estimator_never_from_the_name(model, metric, lower):
+    assert rep.lower_is_better(model, metric) is lower
 
 
 def test_cli_report(tmp_path, capsys):

@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from tests.servers import BENTOML, ROOT, serving
-from zeta_serving import registry
-from zeta_serving.serving import predictors, schemas
+from zeta_serving import registry, tasks
+from zeta_serving.serving import schemas
 from zeta_serving.serving.runtime import EXIT_TOKENIZER_MISMATCH
 
 pytestmark = pytest.mark.e2e
@@ -45,21 +45,21 @@ def suggest_url(served_models, tmp_path_factory):
 @pytest.fixture(scope="module")
 def in_process(trained_store):
     _, results = trained_store
-    return {task: registry.load(results[task].saved.tag) for task in ("price", "category", "tag")}
+    return {task: registry.load(results[task].saved.tag) for task in tasks.names()}
 
 
 def test_answers_equal_in_process_predictions(suggest_url, in_process):
     model, saved = in_process["price"]
-    expected = predictors.price(model, saved.tag, [schemas.PriceListing(**x) for x in LISTINGS])
+    expected = tasks.get("price").predict(model, saved.tag, [schemas.PriceListing(**x) for x in LISTINGS])
     for listing, want in zip(LISTINGS, expected):
         got = httpx.post(f"{suggest_url}/price", json=listing).json()
         assert got == want.model_dump()
     model, saved = in_process["category"]
-    expected = predictors.category(model, saved.tag, [schemas.CategoryListing(**category_body(x)) for x in LISTINGS])
+    expected = tasks.get("category").predict(model, saved.tag, [schemas.CategoryListing(**category_body(x)) for x in LISTINGS])
     for listing, want in zip(LISTINGS, expected):
         assert httpx.post(f"{suggest_url}/category", json=category_body(listing)).json() == want.model_dump()
     model, saved = in_process["tag"]
-    expected = predictors.tags(model, saved.tag, [schemas.TagListing(**tag_body(x)) for x in LISTINGS])
+    expected = tasks.get("tag").predict(model, saved.tag, [schemas.TagListing(**tag_body(x)) for x in LISTINGS])
     for listing, want in zip(LISTINGS, expected):
         assert httpx.post(f"{suggest_url}/tags", json=tag_body(listing)).json() == want.model_dump()
 

@@ -9,7 +9,8 @@ import pytest
 
 from zeta_serving.errors import ZetaError
 from zeta_serving.schema import COLUMNS
-from zeta_serving.store import ListingStore, redact
+from zeta_serving.redaction import scrub_secrets as redact
+from zeta_serving.store import ListingStore
 from zeta_serving.windows import Windows
 
 

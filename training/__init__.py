@@ -1,10 +1,8 @@
-"""The three suggestion models. `MODELS` maps a task name to its estimator class."""
+"""The suggestion models, one module each; `zeta_serving.tasks` says which class serves which task."""
 
+from training.base import SuggestionModel
 from training.category import CategoryModel
 from training.price import PriceModel
 from training.tag import TagModel
 
-MODELS = {"price": PriceModel, "category": CategoryModel, "tag": TagModel}
-TASKS = tuple(MODELS)
-
-__all__ = ["MODELS", "TASKS", "PriceModel", "CategoryModel", "TagModel"]
+__all__ = ["SuggestionModel", "PriceModel", "CategoryModel", "TagModel"]

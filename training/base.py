@@ -16,6 +16,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 
 from zeta_serving.errors import ZetaError
+from zeta_serving.labels import has_label
 
 
 class SuggestionModel(BaseEstimator, ABC):
@@ -70,13 +71,3 @@ class SuggestionModel(BaseEstimator, ABC):
             raise ZetaError(f"too few labelled rows to train the {cls.task} model: "
                             f"{len(rows)} (need at least {minimum})")
         return rows
-
-
-def has_label(frame: pd.DataFrame, label: str) -> np.ndarray:
-    if label == "price":
-        return (frame["price"].astype(float) > 0).to_numpy()
-    if label == "category":
-        return (frame["category"].astype(str) != "").to_numpy()
-    if label == "tags":
-        return np.fromiter((len(t) > 0 for t in frame["tags"]), dtype=bool, count=len(frame))
-    raise ZetaError(f"unknown label {label!r}")

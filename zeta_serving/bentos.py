@@ -13,24 +13,31 @@ import subprocess
 import sys
 from pathlib import Path
 
+from zeta_serving import tasks
 from zeta_serving.errors import ZetaError
 
-TARGETS = ("price", "category", "tag", "all")
-BENTOFILES = {
-    "price": "services/price/bentofile.yaml",
-    "category": "services/category/bentofile.yaml",
-    "tag": "services/tag/bentofile.yaml",
-    "all": "bentofile.yaml",
-}
-SERVICES = {
-    "price": "services.price.service:PriceService",
-    "category": "services.category.service:CategoryService",
-    "tag": "services.tag.service:TagService",
-    "all": "services.all.service:Suggest",
-}
-TASKS_OF = {"price": ("price",), "category": ("category",), "tag": ("tag",), "all": ("price", "category", "tag")}
+ALL = "all"  # the all-in-one bento: every registered task on one port
+ALL_BENTOFILE = "bentofile.yaml"
+ALL_SERVICE = "services.all.service:Suggest"
 BASE_IMAGE_DIR = "containers/mecab-base"
 BUILD_TIMEOUT = 900
+
+
+def targets() -> tuple[str, ...]:
+    return (*tasks.names(), ALL)
+
+
+def bentofile(target: str) -> str:
+    return ALL_BENTOFILE if target == ALL else tasks.get(target).bentofile
+
+
+def service(target: str) -> str:
+    """The `bentoml serve` target of a task's own service, or of the all-in-one."""
+    return ALL_SERVICE if target == ALL else tasks.get(target).service
+
+
+def tasks_of(target: str) -> tuple[str, ...]:
+    return tasks.names() if target == ALL else (tasks.get(target).name,)
 
 
 def bentoml_executable() -> str:
@@ -50,16 +57,16 @@ def project_root(start: Path | None = None) -> Path:
 
 
 def model_env(model_tags: dict[str, str] | None) -> dict[str, str]:
-    return {f"ZETA_{task.upper()}_MODEL": tag for task, tag in (model_tags or {}).items()}
+    return {tasks.get(task).model_env: tag for task, tag in (model_tags or {}).items()}
 
 
 def build(target: str, *, model_tags: dict[str, str] | None = None, root: Path | None = None,
           runner=subprocess.run) -> str:
     """Build one bento; returns its tag. `model_tags` pins models by task (default: newest)."""
-    if target not in TARGETS:
-        raise ZetaError(f"unknown bento {target!r} (choose from {', '.join(TARGETS)})")
+    if target not in targets():
+        raise ZetaError(f"unknown bento {target!r} (choose from {', '.join(targets())})")
     root = root or project_root()
-    cmd = [bentoml_executable(), "build", "-f", str(root / BENTOFILES[target]), str(root), "-o", "tag"]
+    cmd = [bentoml_executable(), "build", "-f", str(root / bentofile(target)), str(root), "-o", "tag"]
     try:
         done = runner(cmd, cwd=root, env={**os.environ, **model_env(model_tags)}, capture_output=True,
                       text=True, timeout=BUILD_TIMEOUT)

@@ -1,6 +1,6 @@
 """The model registry: trained models in the BentoML model store, with the metadata that judges them.
 
-Each task has one BentoML model name (`zeta-price`, `zeta-category`, `zeta-tag`).
+Each task has one BentoML model name (`zeta-<task>`: `zeta-price`, `zeta-category`, ...).
 A saved model carries: the tokenizer fingerprint it was trained under, its
 training and evaluation windows, row counts, held-out scores, package version,
 and golden cases (inputs with the answers it gave) that a rebuilt bento must
@@ -17,7 +17,7 @@ from typing import Any
 import joblib
 import pandas as pd
 
-from zeta_serving import __version__
+from zeta_serving import __version__, tasks
 from zeta_serving.errors import ZetaError
 from zeta_serving.schema import COLUMNS
 
@@ -28,7 +28,7 @@ TASK_LABEL = "zeta-task"
 
 
 def model_name(task: str) -> str:
-    return f"zeta-{task}"
+    return tasks.get(task).model_name
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,7 @@ def get(tag_or_task: str):
     import bentoml
     from bentoml.exceptions import NotFound
 
-    tag = model_name(tag_or_task) if tag_or_task in ("price", "category", "tag") else tag_or_task
+    tag = model_name(tag_or_task) if tag_or_task in tasks.names() else tag_or_task
     try:
         return bentoml.models.get(tag)
     except NotFound:
@@ -130,7 +130,7 @@ def list_models(task: str | None = None) -> list[SavedModel]:
     import bentoml
 
     found = []
-    for name in ([model_name(task)] if task else [model_name(t) for t in ("price", "category", "tag")]):
+    for name in ([model_name(task)] if task else [t.model_name for t in tasks.all_tasks()]):
         try:
             found.extend(describe(ref) for ref in bentoml.models.list(name))
         except Exception:  # noqa: BLE001 - a name with no models yet

@@ -16,6 +16,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from zeta_serving.errors import ZetaError
+from zeta_serving.labels import sql_filter
+from zeta_serving.redaction import scrub_secrets
 from zeta_serving.paths import default_db_url
 from zeta_serving.schema import COLUMNS
 from zeta_serving.windows import as_utc
@@ -46,7 +48,7 @@ def make_engine(url: str) -> Engine:
     try:
         engine = sa.create_engine(url, future=True, pool_pre_ping=True)
     except (sa.exc.ArgumentError, ImportError, ValueError) as exc:
-        raise ZetaError(f"cannot use database URL {redact(url)}: {exc}") from exc
+        raise ZetaError(f"cannot use database URL {scrub_secrets(url)}: {exc}") from exc
     if engine.dialect.name == "sqlite":
         # Concurrent readers (the serving process, the loop) while one writer loads.
         @sa.event.listens_for(engine, "connect")
@@ -59,14 +61,6 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
-def redact(url: str) -> str:
-    """The URL with its password hidden, for messages and logs."""
-    try:
-        return sa.engine.make_url(url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - an unparsable URL has nothing safe to show
-        return "<unparsable database URL>"
-
-
 class ListingStore:
     """Listings in a SQL database, read back as pandas DataFrames by time window."""
 
@@ -76,7 +70,7 @@ class ListingStore:
         try:
             metadata.create_all(self.engine)
         except sa.exc.OperationalError as exc:
-            raise ZetaError(f"cannot reach database {redact(self.url)}: {exc.orig}") from exc
+            raise ZetaError(f"cannot reach database {scrub_secrets(self.url)}: {exc.orig}") from exc
 
     # -- writing -----------------------------------------------------------
     @contextmanager
@@ -111,7 +105,7 @@ class ListingStore:
     def window(self, start, end, *, labelled: str | None = None, limit: int | None = None) -> pd.DataFrame:
         """Listings with start <= listed_at < end, oldest first, as one DataFrame.
 
-        `labelled` names a label column ("price", "category" or "tags") that must be present.
+        `labelled` names a label column (zeta_serving.labels) that must be present.
         `limit` keeps only the newest `limit` rows (the freshest evidence).
         """
         chunks = list(self.iter_window(start, end, labelled=labelled, limit=limit))
@@ -150,15 +144,7 @@ def empty_frame() -> pd.DataFrame:
 
 
 def _label_filter(labelled: str | None) -> list:
-    if labelled is None:
-        return []
-    if labelled == "price":
-        return [listings.c.price.is_not(None), listings.c.price > 0]
-    if labelled == "category":
-        return [listings.c.category != ""]
-    if labelled == "tags":
-        return [listings.c.tags != "[]"]
-    raise ZetaError(f"unknown label column {labelled!r}")
+    return sql_filter(listings, labelled)
 
 
 def naive_utc(value):

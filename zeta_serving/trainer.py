@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from zeta_serving import registry
+from zeta_serving import registry, tasks
 from zeta_serving.errors import ZetaError
-from zeta_serving.maintenance.unseen import unseen_rate
+from zeta_serving.unseen import unseen_rate
 from zeta_serving.store import ListingStore
 from zeta_serving.windows import Windows
 
@@ -18,11 +18,7 @@ DEFAULT_EVAL_DAYS = 7.0
 
 
 def model_class(task: str):
-    from training import MODELS
-
-    if task not in MODELS:
-        raise ZetaError(f"unknown model {task!r} (choose from {', '.join(MODELS)})")
-    return MODELS[task]
+    return tasks.get(task).model_class
 
 
 def default_until(store: ListingStore) -> pd.Timestamp:

@@ -1,19 +1,15 @@
-"""The all-in-one service: the three suggestion APIs on one port (the embedded default)."""
+"""The all-in-one service: every registered task's API on one port (the embedded default)."""
 
-from __future__ import annotations
+import importlib
 
-import bentoml
-
-from services.category.service import CategoryModel
-from services.price.service import PriceModel
-from services.tag.service import TagModel
-from zeta_serving.serving.routes import CategoryRoutes, PriceRoutes, TagRoutes
+from zeta_serving import tasks
+from zeta_serving.serving.routes import api_service
 
 
-@bentoml.service(name="zeta-suggest", traffic={"timeout": 30})
-class Suggest(PriceRoutes, CategoryRoutes, TagRoutes):
-    """Price, category and tag suggestions for Japanese marketplace listings."""
+def _model_service(task: tasks.Task):
+    return importlib.import_module(task.service.partition(":")[0]).MODEL
 
-    price_model = bentoml.depends(PriceModel)
-    category_model = bentoml.depends(CategoryModel)
-    tag_model = bentoml.depends(TagModel)
+
+Suggest = api_service("zeta-suggest", "Suggestions for Japanese marketplace listings: "
+                      + ", ".join(t.name for t in tasks.all_tasks()) + ".",
+                      [(task, _model_service(task)) for task in tasks.all_tasks()], __name__)

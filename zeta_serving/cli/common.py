@@ -8,6 +8,13 @@ import sys
 import click
 
 
+def task_names() -> list[str]:
+    """The registered tasks: every command that names a model offers these choices."""
+    from zeta_serving import tasks
+
+    return list(tasks.names())
+
+
 def open_store(ctx: click.Context):
     from zeta_serving.store import ListingStore
 

@@ -6,8 +6,7 @@ import math
 
 import click
 
-from zeta_serving.cli.common import echo_json, open_store
-from zeta_serving.maintenance.config import TASKS
+from zeta_serving.cli.common import echo_json, open_store, task_names
 
 EXIT_FAILED_CYCLE = 3
 
@@ -21,7 +20,7 @@ def _clock(now: str | None):
 
 @click.command("maintain")
 @click.option("--once", is_flag=True, help="Run one cycle and exit (the form for a Kubernetes CronJob).")
-@click.option("--model", "models", multiple=True, type=click.Choice(TASKS), help="Only this model (repeatable).")
+@click.option("--model", "models", multiple=True, type=click.Choice(task_names()), help="Only this model (repeatable).")
 @click.option("--now", default=None, help="The time the cycle believes it is (ISO-8601, UTC if no zone).")
 @click.option("--config", "config_file", default=None, help="Project config file (default: ./zeta.toml).")
 @click.option("--deployer", type=click.Choice(["local", "inprocess"]), default=None,
@@ -34,7 +33,7 @@ def maintain(ctx, once: bool, models: tuple[str, ...], now: str | None, config_f
     from zeta_serving.maintenance.config import load_config
     from zeta_serving.maintenance.runtime import make_maintainer
 
-    models = models or TASKS
+    models = models or tuple(task_names())
     config = load_config(config_file, deployer=deployer or ("inprocess" if once else None))
     store = open_store(ctx)
     clock = _clock(now)
@@ -89,7 +88,7 @@ def status(ctx, config_file: str | None, as_json: bool) -> None:
     ledger = Ledger(open_store(ctx).engine)
     upcoming = next_runs(config, SystemClock().now())
     rows = []
-    for model in TASKS:
+    for model in task_names():
         champion = ledger.champion(model)
         last = ledger.last_run(model)
         rows.append({
@@ -118,7 +117,7 @@ def status(ctx, config_file: str | None, as_json: bool) -> None:
 
 
 @click.command("history")
-@click.argument("model", type=click.Choice(TASKS))
+@click.argument("model", type=click.Choice(task_names()))
 @click.option("--limit", type=click.IntRange(min=1), default=30, show_default=True)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context

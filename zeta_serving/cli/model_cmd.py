@@ -7,10 +7,10 @@ from pathlib import Path
 
 import click
 
-from zeta_serving.cli.common import echo_json, open_store
+from zeta_serving.cli.common import echo_json, open_store, task_names
 from zeta_serving.loaders import FORMATS
 
-TASK_CHOICES = ["price", "category", "tag"]
+TASK_CHOICES = task_names()
 
 
 def _stage(task: str):
@@ -30,7 +30,7 @@ def _score_line(metric: str, scores: dict) -> str:
               help="Length of the held-out evaluation window (the newest days).")
 @click.pass_context
 def train(ctx: click.Context, model: str, until: str | None, window_days: float, eval_days: float) -> None:
-    """Train MODEL (or all three) and save it to the BentoML model store."""
+    """Train MODEL (or all of them) and save it to the BentoML model store."""
     from zeta_serving.trainer import train_task
 
     store = open_store(ctx)

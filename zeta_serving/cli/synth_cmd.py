@@ -111,10 +111,11 @@ def synth(ctx: click.Context, seed: int, start: date, days: int, rows_per_day: i
     store, fh, where = None, None, ""
     if out is None:
         from zeta_serving.paths import default_db_url
-        from zeta_serving.store import ListingStore, redact
+        from zeta_serving.redaction import scrub_secrets
+        from zeta_serving.store import ListingStore
 
         url = (ctx.find_root().obj or {}).get("db_url") or default_db_url()
-        store, where = ListingStore(url), redact(url)
+        store, where = ListingStore(url), scrub_secrets(url)
     elif str(out) == "-":
         fh, where = sys.stdout, "stdout"
     else:

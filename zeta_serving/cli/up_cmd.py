@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 from datetime import date, datetime, timedelta, timezone
 
@@ -9,23 +10,24 @@ import click
 
 from zeta_serving.cli.common import open_store
 
-CURL_EXAMPLES = """\
-Try it (Japanese in, Japanese out):
+BATCH_EXAMPLE = ["ルイヴィトン 長財布 モノグラム", "iPhone13 128GB SIMフリー スマートフォン本体"]
 
-  curl -s -X POST http://127.0.0.1:{port}/price -H 'Content-Type: application/json' \\
-    -d '{{"name": "ルイヴィトン 長財布 モノグラム", "brand": "ルイ ヴィトン", "condition": 2, "shipping": 1, "category": "ファッション/レディース/財布/長財布"}}'
 
-  curl -s -X POST http://127.0.0.1:{port}/category -H 'Content-Type: application/json' \\
-    -d '{{"name": "NIKE エアマックス90 メンズ スニーカー 27cm ブラック", "k": 3}}'
+def curl_examples(port: int) -> str:
+    """One `curl` per registered task (its own example body), and one batch call."""
+    from zeta_serving import tasks
 
-  curl -s -X POST http://127.0.0.1:{port}/tags -H 'Content-Type: application/json' \\
-    -d '{{"name": "ユニクロ フリースジャケット L ネイビー", "description": "数回着用しました。"}}'
+    def curl(route: str, body: dict) -> str:
+        return (f"  curl -s -X POST http://127.0.0.1:{port}{route} -H 'Content-Type: application/json' \\\n"
+                f"    -d '{json.dumps(body, ensure_ascii=False)}'\n")
 
-  curl -s -X POST http://127.0.0.1:{port}/category/batch -H 'Content-Type: application/json' \\
-    -d '{{"listings": [{{"name": "ルイヴィトン 長財布 モノグラム"}}, {{"name": "iPhone13 128GB SIMフリー スマートフォン本体"}}]}}'
-
-API docs: http://127.0.0.1:{port}/ (OpenAPI: /docs.json)   health: /healthz /readyz   metrics: /metrics
-"""
+    lines = ["Try it (Japanese in, Japanese out):\n"]
+    lines += [curl(t.route, dict(t.example)) for t in tasks.all_tasks() if t.example]
+    first = tasks.all_tasks()[0] if "category" not in tasks.names() else tasks.get("category")
+    lines.append(curl(f"{first.route}/batch", {"listings": [{"name": n} for n in BATCH_EXAMPLE]}))
+    lines.append(f"API docs: http://127.0.0.1:{port}/ (OpenAPI: /docs.json)   health: /healthz /readyz   "
+                 "metrics: /metrics\n")
+    return "\n".join(lines)
 
 
 @click.command("up")
@@ -39,8 +41,8 @@ API docs: http://127.0.0.1:{port}/ (OpenAPI: /docs.json)   health: /healthz /rea
 @click.pass_context
 def up(ctx: click.Context, port: int, days: int, rows_per_day: int, seed: int, retrain: bool,
        no_serve: bool) -> None:
-    """Seed a synthetic store if empty, train the three models, show scores, serve and maintain them."""
-    from zeta_serving import registry, synth
+    """Seed a synthetic store if empty, train every model, show scores, serve and maintain them."""
+    from zeta_serving import registry, synth, tasks
     from zeta_serving.maintenance.ledger import Champion, Ledger
     from zeta_serving.trainer import train_task
 
@@ -54,7 +56,7 @@ def up(ctx: click.Context, port: int, days: int, rows_per_day: int, seed: int, r
 
     ledger = Ledger(store.engine)
     click.echo(f"\n{'MODEL':9s} {'TAG':34s} {'HELD-OUT SCORE':34s} TRAIN ROWS")
-    for task in ("price", "category", "tag"):
+    for task in tasks.names():
         existing = registry.list_models(task)
         champion = ledger.champion(task)
         if champion is not None and not retrain:
@@ -78,7 +80,8 @@ def serve_and_maintain(store, port: int) -> None:
     import threading
 
     from zeta_serving.maintenance.clock import SystemClock
-    from zeta_serving.maintenance.config import TASKS, load_config
+    from zeta_serving import tasks
+    from zeta_serving.maintenance.config import load_config
     from zeta_serving.maintenance.local_deployer import LocalDeployer
     from zeta_serving.maintenance.runtime import make_maintainer
     from zeta_serving.maintenance.schedule import build_scheduler, next_runs
@@ -91,12 +94,12 @@ def serve_and_maintain(store, port: int) -> None:
     scheduler = None
     deployer.start()
     try:
-        for task in TASKS:
+        for task in tasks.names():
             click.echo(f"[serve] starting {task} (golden cases checked before it takes traffic)", err=True)
             maintainer.ensure_serving(task)
         scheduler = build_scheduler(maintainer, config, background=True)
         scheduler.start()
-        click.echo("\n" + CURL_EXAMPLES.format(port=port))
+        click.echo("\n" + curl_examples(port))
         for task, at in next_runs(config, SystemClock().now()).items():
             click.echo(f"maintenance: {task} next cycle {at:%Y-%m-%d %H:%M} UTC "
                        f"(schedule {config.policy(task).schedule!r}; `zeta status`, `zeta history {task}`)")

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 import httpx
 
 from zeta_serving.errors import ZetaError
+from zeta_serving.redaction import scrub_secrets
 
 
 @dataclass(frozen=True)
@@ -48,19 +49,6 @@ log = logging.getLogger(__name__)
 
 SINK_NAMES = ("log", "webhook")
 WEBHOOK_URL_ENV = "ZETA_ALERT_WEBHOOK_URL"
-
-# scheme://user:password@host -> scheme://user:***@host. The password runs to the last "@" before
-# the first "/" or blank, so an unescaped "@" in it is still hidden (hosts never contain "@").
-_URL_PASSWORD = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.\-]*://[^:/@\s]*:)(?P<password>[^\s/]*)@")
-# libpq keyword style: "host=db password=secret"
-_KEYWORD_PASSWORD = re.compile(r"(?P<head>\b(?:password|passwd|pwd)\s*=\s*)(?P<password>[^\s&;,'\"]+)", re.IGNORECASE)
-
-
-def scrub_secrets(text: str) -> str:
-    """The text with passwords in URLs (scheme://user:password@host) and password=... replaced by ***."""
-    text = _URL_PASSWORD.sub(lambda m: f"{m['head']}***@", text)
-    return _KEYWORD_PASSWORD.sub(lambda m: f"{m['head']}***", text)
-
 
 def _plain(value: Any) -> Any:
     """A JSON-safe copy of a details value with every string scrubbed (NaN/inf become None)."""

@@ -25,9 +25,6 @@ from pathlib import Path
 from zeta_serving.maintenance.ledger import HEALTHY, NOT_RECOVERED, PROMOTED, PROMOTED_DEGRADED, SKIPPED
 
 SCENARIOS = ("none", "vocab", "price", "noise")
-# Which models a scenario is meant to hurt (price names change under vocabulary drift too).
-AFFECTED = {"none": (), "vocab": ("category", "tag", "price"), "price": ("price",),
-            "noise": ("price", "category", "tag")}
 DETECTED = (NOT_RECOVERED, PROMOTED, PROMOTED_DEGRADED)
 LETTER = {HEALTHY: ".", SKIPPED: "s", NOT_RECOVERED: "N", PROMOTED: "P", PROMOTED_DEGRADED: "D", "failed": "F"}
 
@@ -48,6 +45,13 @@ class Plan:
         return self.start + timedelta(days=self.warmup_days + self.drift_after)
 
 
+def affected(scenario: str) -> tuple[str, ...]:
+    """The models a scenario is meant to hurt: each task names its own (`Task.drift`)."""
+    from zeta_serving import tasks
+
+    return tuple(t.name for t in tasks.all_tasks() if scenario in t.drift)
+
+
 def drift_for(scenario: str, plan: Plan):
     from zeta_serving.synth import Drift
 
@@ -63,7 +67,7 @@ def end_of(day: date) -> datetime:
 def run_scenario(scenario: str, plan: Plan, db_url: str, *, alerts=None, builder=None,
                  on_day=lambda *a: None) -> dict:
     """Replay one scenario into `db_url`; returns per-model decisions and scores by day."""
-    from zeta_serving import synth
+    from zeta_serving import synth, tasks
     from zeta_serving.maintenance.alerts import LogSink
     from zeta_serving.maintenance.builder import BentoBuilder
     from zeta_serving.maintenance.clock import FixedClock
@@ -88,7 +92,7 @@ def run_scenario(scenario: str, plan: Plan, db_url: str, *, alerts=None, builder
     for offset in range(plan.warmup_days):
         store.insert(synth.generate_day(plan.start + timedelta(days=offset), plan.rows_per_day, plan.seed, drift))
     warm_end = end_of(plan.start + timedelta(days=plan.warmup_days - 1))
-    for task in ("price", "category", "tag"):
+    for task in tasks.names():
         trained = train_task(store, task, until=warm_end, train_days=plan.train_days, eval_days=plan.eval_days)
         ledger.crown(Champion(task, trained.saved.tag, trained.saved.reference_score, warm_end))
     days = []
@@ -96,7 +100,7 @@ def run_scenario(scenario: str, plan: Plan, db_url: str, *, alerts=None, builder
         day = plan.start + timedelta(days=plan.warmup_days + offset)
         store.insert(synth.generate_day(day, plan.rows_per_day, plan.seed, drift))
         clock.set(end_of(day))
-        results = {m: maintainer.run(m).decision for m in ("price", "category", "tag")}
+        results = {m: maintainer.run(m).decision for m in tasks.names()}
         days.append({"day": day.isoformat(), "drift": drift is not None and day >= plan.drift_day, **results})
         on_day(scenario, day, results)
     history = ledger.history()
@@ -109,7 +113,7 @@ def summarise(result: dict) -> list[dict]:
     """Per model: days to detection, false alarms, scores before / at detection / after promotion."""
     out = []
     drift_day = result["drift_day"]
-    for model in ("price", "category", "tag"):
+    for model in [t.name for t in tasks.all_tasks() if any(r["model"] == t.name for r in result["runs"])]:
         runs = [r for r in result["runs"] if r["model"] == model]
         before = [r for r in runs if drift_day is None or r["now"][:10] <= drift_day]
         after = [r for r in runs if drift_day is not None and r["now"][:10] > drift_day]
@@ -122,7 +126,7 @@ def summarise(result: dict) -> list[dict]:
             days_to = (date.fromisoformat(detected["now"][:10]) - date.fromisoformat(drift_day)).days - 1
         out.append({
             "model": model,
-            "affected": model in AFFECTED[result["scenario"]],
+            "affected": model in affected(result["scenario"]),
             "cycles_before_drift": len(before),
             "false_alarms": false_alarms,
             "days_to_detection": days_to,

@@ -32,10 +32,9 @@ import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
+from zeta_serving import tasks
 from zeta_serving.errors import ZetaError
 from zeta_serving.paths import zeta_home
-
-TASKS = ("price", "category", "tag")
 
 
 @dataclass(frozen=True)
@@ -132,11 +131,14 @@ def load_config(explicit: str | None = None, **overrides) -> MaintenanceConfig:
     base = replace(Policy(), **_coerce(raw, str(path)))
     if not base.webhook_url and os.environ.get("ZETA_ALERT_WEBHOOK_URL"):
         base = replace(base, webhook_url=os.environ["ZETA_ALERT_WEBHOOK_URL"])
-    unknown_models = set(per_model) - set(TASKS)
+    names = tasks.names()
+    unknown_models = set(per_model) - set(names)
     if unknown_models:
         raise ZetaError(f"{path}: unknown models in [maintenance.models]: {', '.join(sorted(unknown_models))}")
     policies = {}
-    for model in TASKS:
-        policy = replace(base, **_coerce(per_model.get(model, {}), f"{path} [maintenance.models.{model}]"))
+    for model in names:
+        # The task's own defaults (its registry entry), then the file's [maintenance.models.<task>].
+        policy = replace(base, **_coerce(dict(tasks.get(model).policy), f"task {model}"))
+        policy = replace(policy, **_coerce(per_model.get(model, {}), f"{path} [maintenance.models.{model}]"))
         policies[model] = replace(policy, **{k: v for k, v in overrides.items() if v is not None}).check(model)
     return MaintenanceConfig(policies, str(path) if path else "defaults")

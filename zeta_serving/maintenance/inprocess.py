@@ -6,15 +6,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Callable
 
-from zeta_serving import registry
+from zeta_serving import registry, tasks
 from zeta_serving.maintenance.deployers import Client, DeployError, Deployment
-from zeta_serving.serving import predictors, schemas
-
-_HANDLERS = {
-    "/price": (schemas.PriceListing, predictors.price),
-    "/category": (schemas.CategoryListing, predictors.category),
-    "/tags": (schemas.TagListing, predictors.tags),
-}
 
 
 class InProcessDeployer:
@@ -38,10 +31,11 @@ class InProcessDeployer:
         model = self._models[deployment.model_tag]
 
         def call(route: str, body):
-            if route not in _HANDLERS:
+            task = next((t for t in tasks.all_tasks() if t.route == route), None)
+            if task is None:
                 raise DeployError(f"no route {route}")
-            schema, predict = _HANDLERS[route]
-            return predict(model, deployment.model_tag, [schema.model_validate(body)])[0].model_dump()
+            request = task.request.model_validate(body)
+            return task.predict(model, deployment.model_tag, [request])[0].model_dump()
 
         return call
 

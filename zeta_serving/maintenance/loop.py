@@ -41,7 +41,7 @@ from zeta_serving.maintenance.ledger import (
 )
 from zeta_serving.maintenance.stats import Interval, bootstrap, paired_gain, shortfall, significantly_worse
 from zeta_serving.maintenance.lease import Lease, default_holder
-from zeta_serving.maintenance.unseen import unseen_rate
+from zeta_serving.unseen import unseen_rate
 from zeta_serving.store import ListingStore
 from zeta_serving.trainer import train_on
 from zeta_serving.windows import Windows

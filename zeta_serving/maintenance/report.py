@@ -25,6 +25,7 @@ from urllib.parse import quote
 import numpy as np
 import pandas as pd
 
+from zeta_serving import tasks
 from zeta_serving.errors import ZetaError
 from zeta_serving.maintenance.ledger import (
     DECISIONS,
@@ -35,14 +36,10 @@ from zeta_serving.maintenance.ledger import (
     Ledger,
 )
 
-MODELS = ("price", "category", "tag")
 TABLE_ROWS = 10
 ERROR_CHARS = 160
 FIGSIZE, DPI = (10.0, 6.5), 100  # 1000 x 650 px
 UNFINISHED = "unfinished"  # a run with no decision: still running, or its process died
-
-# Metrics where a smaller number is the better model (price: RMSLE).
-_LOWER_IS_BETTER = re.compile(r"(rmsle|rmse|mse|mae|mape|loss|error|logloss|perplexity)", re.IGNORECASE)
 
 # Artist ids, so that tests (and anyone inspecting a Figure) can find each series.
 GID_LIVE, GID_BAND, GID_REFERENCE = "live", "live-band", "reference"
@@ -52,11 +49,13 @@ GID_NOT_RECOVERED, GID_FAILED = "not-recovered", "failed"
 GID_UNSEEN, GID_UNSEEN_TRAIN = "unseen", "unseen-train"
 
 
-def lower_is_better(metric: str | None) -> bool | None:
-    """True for error-like metrics (rmsle), False for scores (accuracy@1, micro_f1), None if unknown."""
-    if not metric:
+def lower_is_better(model: str, metric: str | None) -> bool | None:
+    """The metric's direction as the model's estimator declares it; None when the ledger's metric is
+    not the registered task's (an unknown model, or a metric it no longer reports): never guessed."""
+    if not metric or model not in tasks.names():
         return None
-    return bool(_LOWER_IS_BETTER.search(metric))
+    task = tasks.get(model)
+    return None if task.metric != metric else not task.greater_is_better
 
 
 def _metric_of(history: pd.DataFrame) -> str | None:
@@ -134,7 +133,7 @@ def plot_model(history: pd.DataFrame, model: str, serving_tag: str | None = None
 
     series = plot_series(history)
     metric = _metric_of(history) or "score"
-    direction = lower_is_better(_metric_of(history))
+    direction = lower_is_better(model, _metric_of(history))
     serving_tag = serving_tag or _serving_tag(history) or "none"
 
     fig = Figure(figsize=FIGSIZE, dpi=DPI)
@@ -312,7 +311,7 @@ def _model_section(model: str, history: pd.DataFrame, image: str | None, serving
         parts.append('<p class="none">no runs yet</p>')
         return "\n".join(parts + ["</section>"])
     metric = _metric_of(history)
-    direction = lower_is_better(metric)
+    direction = lower_is_better(model, metric)
     last = history.iloc[-1]
     meta = [f"serving: <b>{_e(serving_tag or 'none')}</b>",
             f"metric: {_e(metric or 'unknown')}" + ("" if direction is None else
@@ -335,7 +334,7 @@ def _atomic_write(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def write_report(ledger: Ledger, out_dir: Path, models: Iterable[str] = MODELS) -> Path:
+def write_report(ledger: Ledger, out_dir: Path, models: Iterable[str] | None = None) -> Path:
     """Write `out_dir/index.html` and `out_dir/<model>.png` for each model with runs; return the HTML path."""
     out_dir = Path(out_dir)
     try:
@@ -346,7 +345,7 @@ def write_report(ledger: Ledger, out_dir: Path, models: Iterable[str] = MODELS) 
     generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
     dialect = getattr(getattr(ledger.engine, "dialect", None), "name", "unknown")
     sections = []
-    for model in dict.fromkeys(models):  # unique, in order
+    for model in dict.fromkeys(models or tasks.names()):  # unique, in order
         history = ledger.history(model)
         image = None
         champion = ledger.champion(model)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from zeta_serving import tasks
 from zeta_serving.errors import ZetaError
 from zeta_serving.maintenance.alerts import build_sinks
 from zeta_serving.maintenance.builder import BentoBuilder
@@ -24,7 +25,7 @@ def make_deployer(kind: str, *, port: int, clock=None):
 
 def make_maintainer(store: ListingStore, config: MaintenanceConfig, clock, *, deployer=None,
                     replica: str | None = None) -> Maintainer:
-    policy = config.policy("price")  # sinks, deployer and backend are project-wide settings
+    policy = config.policy(tasks.names()[0])  # sinks, deployer and backend are project-wide settings
     sinks = build_sinks(list(policy.alerts), webhook_url=policy.webhook_url or None, timeout=5.0, retries=3)
     return Maintainer(store=store, ledger=Ledger(store.engine),
                       deployer=deployer or make_deployer(policy.deployer, port=policy.port, clock=clock),

@@ -13,22 +13,24 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from zeta_serving.maintenance.config import TASKS, MaintenanceConfig
+from zeta_serving import tasks
+from zeta_serving.maintenance.config import MaintenanceConfig
 
 
 def trigger_for(schedule: str) -> CronTrigger:
     return CronTrigger.from_crontab(schedule, timezone="UTC")
 
 
-def next_runs(config: MaintenanceConfig, now: datetime, models=TASKS) -> dict[str, datetime]:
-    """The next scheduled cycle per model, strictly after `now`."""
-    return {m: trigger_for(config.policy(m).schedule).get_next_fire_time(None, now) for m in models}
+def next_runs(config: MaintenanceConfig, now: datetime, models=None) -> dict[str, datetime]:
+    """The next scheduled cycle per model (default: every registered task), strictly after `now`."""
+    return {m: trigger_for(config.policy(m).schedule).get_next_fire_time(None, now)
+            for m in models or tasks.names()}
 
 
-def build_scheduler(maintainer, config: MaintenanceConfig, *, models=TASKS, background: bool = False):
+def build_scheduler(maintainer, config: MaintenanceConfig, *, models=None, background: bool = False):
     """A scheduler with one cron job per model and, where enabled, an early-warning interval job."""
     scheduler = (BackgroundScheduler if background else BlockingScheduler)(timezone="UTC")
-    for model in models:
+    for model in models or tasks.names():
         policy = config.policy(model)
         # A cycle never overlaps itself; a missed run (process was down) runs once when it comes back.
         scheduler.add_job(maintainer.run, trigger_for(policy.schedule), args=[model], id=f"cycle-{model}",

@@ -29,7 +29,10 @@ EXIT_TOKENIZER_MISMATCH = 4
 
 def model_tag(task: str) -> str:
     """The tag a service serves: `$ZETA_<TASK>_MODEL`, default the newest `zeta-<task>`."""
-    return os.environ.get(f"ZETA_{task.upper()}_MODEL", f"zeta-{task}:latest")
+    from zeta_serving import tasks
+
+    spec = tasks.get(task)
+    return os.environ.get(spec.model_env, f"{spec.model_name}:latest")
 
 
 def adaptive_batching() -> bool:

@@ -87,18 +87,3 @@ class TagSuggestion(BaseModel):
 def batch_of(item):
     return Annotated[list[item], Field(min_length=1, max_length=MAX_BATCH,
                                        description=f"1 to {MAX_BATCH} listings")]
-
-
-class PriceBatch(BaseModel):
-    results: list[PriceSuggestion]
-    model_tag: str
-
-
-class CategoryBatch(BaseModel):
-    results: list[CategorySuggestion]
-    model_tag: str
-
-
-class TagBatch(BaseModel):
-    results: list[TagSuggestion]
-    model_tag: str

@@ -1,0 +1,181 @@
+"""The local deployer's front port: a reverse proxy (Starlette under uvicorn, in a background thread).
+
+A task's routes (`Task.route` and below) go to that task's live backend. Predictions are
+pure, so a request whose backend connection fails, or that is unanswered after
+`retry_after` seconds (a `bentoml serve` can lose a request between its API and model
+services), is sent once more: to the task's other running backend if there is one, else
+to the same one. Own endpoints: `GET /healthz`, `/readyz` (every deployed task has a ready
+live backend), `/metrics`, `/docs.json` (merged, see local_merge), `/-/deployments` and
+`/` (the API UI page of a live backend, which then reads our merged /docs.json).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import threading
+import time
+from typing import Any, AsyncIterator, Protocol
+
+import httpx
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from zeta_serving import tasks
+from zeta_serving.maintenance.deployers import DeployError
+from zeta_serving.maintenance.local_backends import Backend
+from zeta_serving.maintenance.local_merge import merge_metrics, merge_openapi
+
+HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
+              "trailers", "transfer-encoding", "upgrade", "host", "content-length"}
+# Connection failures: the request may be sent once more (with a read timeout, see _route).
+RETRYABLE = (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
+
+
+class Routing(Protocol):
+    """What the proxy asks of the deployer that owns the backends."""
+
+    def lives(self) -> list[Backend]: ...
+
+    def acquire(self, task: str | None, retry_of: Backend | None = None) -> Backend | None: ...
+
+    def describe(self) -> dict[str, Any]: ...
+
+
+class FrontProxy:
+    def __init__(self, routing: Routing, host: str, port: int, *, retry_after: float,
+                 backend_timeout: float) -> None:
+        self.routing, self.host, self.port = routing, host, port
+        self.retry_after, self.backend_timeout = retry_after, backend_timeout
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._http: httpx.AsyncClient  # made on the proxy's event loop (lifespan)
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> None:
+        """Listen (port 0: any free port, then `self.port` says which) and serve in a thread."""
+        if self.running:
+            return
+        sock = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((self.host, self.port))
+        except OSError as exc:
+            sock.close()
+            raise DeployError(f"the proxy cannot listen on {self.host}:{self.port}: {exc}") from None
+        self.port = sock.getsockname()[1]
+        config = uvicorn.Config(self.app(), log_level="warning", lifespan="on", access_log=False,
+                                server_header=False, date_header=False)
+        server = self._server = uvicorn.Server(config)
+        thread = self._thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]},
+                                                 name="zeta-proxy", daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 10
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise DeployError(f"the proxy on {self.host}:{self.port} did not start")
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        if self._server is not None and self._thread is not None:
+            self._server.should_exit = True
+            self._thread.join(timeout=15)
+        self._server = self._thread = None
+
+    def app(self) -> Starlette:
+        @contextlib.asynccontextmanager
+        async def lifespan(app: Starlette) -> AsyncIterator[None]:
+            limits = httpx.Limits(max_connections=256, max_keepalive_connections=64)
+            self._http = httpx.AsyncClient(timeout=httpx.Timeout(self.backend_timeout, connect=5), limits=limits,
+                                           trust_env=False)
+            try:
+                yield
+            finally:
+                await self._http.aclose()
+
+        return Starlette(lifespan=lifespan, routes=[
+            Route("/healthz", self._healthz), Route("/readyz", self._readyz), Route("/metrics", self._metrics),
+            Route("/-/deployments", self._deployments), Route("/docs.json", self._docs),
+            Route("/{path:path}", self._route, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]),
+        ])
+
+    async def _healthz(self, request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def _readyz(self, request: Request) -> Response:
+        async def ready(backend: Backend) -> bool:
+            with contextlib.suppress(httpx.HTTPError):
+                return backend.alive and (await self._http.get(f"{backend.url}/readyz", timeout=2)).status_code == 200
+            return False
+
+        lives = self.routing.lives()
+        states = dict(zip((b.deployment.task for b in lives), await asyncio.gather(*map(ready, lives))))
+        return JSONResponse({"ready": all(states.values()), "tasks": states}, 200 if all(states.values()) else 503)
+
+    async def _metrics(self, request: Request) -> Response:
+        parts = []
+        for backend in self.routing.lives():
+            with contextlib.suppress(httpx.HTTPError):
+                resp = await self._http.get(f"{backend.url}/metrics", timeout=5)
+                parts.append((backend.deployment, resp.text))
+        return PlainTextResponse(merge_metrics(parts), media_type="text/plain; version=0.0.4")
+
+    async def _docs(self, request: Request) -> Response:
+        specs = []
+        for backend in self.routing.lives():
+            with contextlib.suppress(httpx.HTTPError, ValueError):
+                specs.append((await self._http.get(f"{backend.url}/docs.json", timeout=5)).json())
+        merged = merge_openapi(specs)
+        if not merged:
+            return JSONResponse({"error": "no model is deployed"}, 503)
+        return JSONResponse(merged)
+
+    async def _deployments(self, request: Request) -> Response:
+        return JSONResponse(self.routing.describe())
+
+    async def _route(self, request: Request) -> Response:
+        path = request.url.path
+        owner = tasks.by_route(path)
+        task = owner.name if owner else None
+        if task is None and path != "/":
+            return JSONResponse({"error": f"no route {path}"}, 404)
+        backend = self.routing.acquire(task)
+        if backend is None:
+            return JSONResponse({"error": f"no {task or 'model'} model is deployed"}, 503)
+        body = await request.body()
+        headers = [(k, v) for k, v in request.headers.raw if k.decode("latin-1").lower() not in HOP_BY_HOP]
+        target = path + (f"?{request.url.query}" if request.url.query else "")
+        for attempt in (1, 2):
+            # Predictions are pure, so a task request may be sent twice: once more after a connection
+            # failure, or when unanswered after retry_after (a backend can lose a request internally).
+            retry = task is not None and attempt == 1
+            timeout = httpx.Timeout(self.retry_after if retry else self.backend_timeout, connect=5)
+            try:
+                resp = await self._http.request(request.method, backend.url + target, headers=headers,
+                                                content=body, timeout=timeout)
+                break
+            except (*RETRYABLE, httpx.ReadTimeout) as exc:
+                failure: httpx.HTTPError = exc
+            except httpx.HTTPError as exc:
+                failure, retry = exc, False
+            finally:
+                backend.inflight -= 1
+            failed = backend
+            again = self.routing.acquire(task, retry_of=backend) if retry else None
+            if again is None:
+                status = 504 if isinstance(failure, httpx.TimeoutException) else 502
+                return JSONResponse({"error": f"the {task or 'model'} backend at {failed.url} failed: "
+                                              f"{type(failure).__name__}: {failure}"}, status)
+            backend = again
+        out = Response(resp.content, resp.status_code)
+        out.raw_headers = [(k, v) for k, v in resp.headers.raw
+                           if k.decode("latin-1").lower() not in HOP_BY_HOP | {"content-encoding"}]
+        out.raw_headers.append((b"content-length", str(len(resp.content)).encode()))
+        return out
