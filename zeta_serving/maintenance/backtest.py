@@ -111,6 +111,8 @@ def run_scenario(scenario: str, plan: Plan, db_url: str, *, alerts=None, builder
 
 def summarise(result: dict) -> list[dict]:
     """Per model: days to detection, false alarms, scores before / at detection / after promotion."""
+    from zeta_serving import tasks
+
     out = []
     drift_day = result["drift_day"]
     for model in [t.name for t in tasks.all_tasks() if any(r["model"] == t.name for r in result["runs"])]:

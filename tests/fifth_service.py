@@ -1,0 +1,7 @@
+"""The fifth task's service: the same three lines every task's service module has."""
+
+from tests.fifth_task import TASK
+from zeta_serving.serving.routes import api_service, model_service
+
+MedianModel = model_service(TASK, __name__)
+MedianService = api_service("zeta-median", TASK.summary, [(TASK, MedianModel)], __name__)
