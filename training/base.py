@@ -9,7 +9,7 @@ same rows without knowing what the score is.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -19,7 +19,7 @@ from zeta_serving.errors import ZetaError
 from zeta_serving.labels import has_label
 
 
-class SuggestionModel(BaseEstimator, ABC):
+class SuggestionModel(BaseEstimator, ABC):  # type: ignore[misc]  # sklearn ships no types
     task: ClassVar[str]
     label: ClassVar[str]  # the store column this model learns from
     metric: ClassVar[str]  # the model's own score
@@ -31,7 +31,7 @@ class SuggestionModel(BaseEstimator, ABC):
         """Learn from the labelled rows of `frame`; returns self."""
 
     @abstractmethod
-    def predict(self, frame: pd.DataFrame) -> list[dict]:
+    def predict(self, frame: pd.DataFrame) -> list[dict[str, Any]]:
         """One JSON-ready suggestion per row."""
 
     @abstractmethod

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pandas as pd
 
 from zeta_serving.tokenizer import Tokenizer
 
+if TYPE_CHECKING:
+    from training.base import SuggestionModel
 
-def unseen_rate(model, frame: pd.DataFrame, tokenizer: Tokenizer | None = None) -> float | None:
+
+def unseen_rate(model: "SuggestionModel", frame: pd.DataFrame, tokenizer: Tokenizer | None = None) -> float | None:
     """Share of name tokens in `frame` that are not in the model's vocabulary (None: no tokens)."""
     if frame.empty:
         return None

@@ -226,7 +226,7 @@ class WebhookSink:
     __str__ = __repr__
 
     def _delay(self, attempt: int, response: httpx.Response | None) -> float:
-        delay = self.backoff * (2 ** (attempt - 1))
+        delay: float = self.backoff * (2 ** (attempt - 1))
         if response is not None and response.status_code == 429:
             try:
                 delay = max(delay, min(float(response.headers.get("retry-after", "")), self.MAX_RETRY_AFTER))

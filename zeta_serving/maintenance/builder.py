@@ -3,8 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Protocol
 
 from zeta_serving import bentos
+
+
+class Builder(Protocol):
+    """What a promotion deploys: an artifact per (task, model), and optionally its image."""
+
+    def build(self, task: str, model_tag: str) -> str:
+        """Build the task's deployable with `model_tag` pinned; returns its tag."""
+
+    def containerize(self, bento_tag: str) -> str | None:
+        """Build its image (None: no image wanted); returns the image tag."""
 
 
 class BentoBuilder:

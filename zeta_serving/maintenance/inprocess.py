@@ -4,16 +4,17 @@ services run, without processes or ports. For backtests, unit tests and dry runs
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Callable
+from typing import Any, Callable
 
 from zeta_serving import registry, tasks
+from zeta_serving.maintenance.clock import Clock
 from zeta_serving.maintenance.deployers import Client, DeployError, Deployment
 
 
 class InProcessDeployer:
     name = "inprocess"
 
-    def __init__(self, clock=None):
+    def __init__(self, clock: Clock | None = None) -> None:
         self._live: dict[str, Deployment] = {}
         self._standby: dict[str, Deployment] = {}
         self._models: dict[str, object] = {}
@@ -30,7 +31,7 @@ class InProcessDeployer:
             self._models[deployment.model_tag] = registry.load(deployment.model_tag)[0]
         model = self._models[deployment.model_tag]
 
-        def call(route: str, body):
+        def call(route: str, body: Any) -> Any:
             task = next((t for t in tasks.all_tasks() if t.route == route), None)
             if task is None:
                 raise DeployError(f"no route {route}")

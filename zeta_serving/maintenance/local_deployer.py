@@ -181,8 +181,10 @@ class LocalDeployer:
 
     def describe(self) -> dict[str, Any]:
         def one(backend: Backend | None) -> dict[str, Any] | None:
-            return backend and {**dataclasses.asdict(backend.deployment), "running": backend.alive,
-                                "deployed_at": backend.deployment.deployed_at.isoformat()}
+            if backend is None:
+                return None
+            return {**dataclasses.asdict(backend.deployment), "running": backend.alive,
+                    "deployed_at": backend.deployment.deployed_at.isoformat()}
 
         with self._lock:
             return {task: {"live": one(s.live), "standby": one(s.standby)} for task, s in self._slots.items()}

@@ -26,8 +26,11 @@ import pandas as pd
 
 from zeta_serving import registry
 from zeta_serving.maintenance import golden
-from zeta_serving.maintenance.alerts import Alert, scrub_secrets
+from zeta_serving.maintenance.alerts import Alert, AlertSink, MultiSink, scrub_secrets
+from zeta_serving.maintenance.builder import Builder
+from zeta_serving.maintenance.clock import Clock
 from zeta_serving.maintenance.config import MaintenanceConfig
+from zeta_serving.maintenance.deployers import Deployer
 from zeta_serving.maintenance.ledger import (
     FAILED,
     HEALTHY,
@@ -42,7 +45,7 @@ from zeta_serving.maintenance.ledger import (
 from zeta_serving.maintenance.stats import Interval, bootstrap, paired_gain, shortfall, significantly_worse
 from zeta_serving.maintenance.lease import Lease, default_holder
 from zeta_serving.unseen import unseen_rate
-from zeta_serving.store import ListingStore
+from zeta_serving.storage import Store
 from zeta_serving.trainer import train_on
 from zeta_serving.windows import Windows
 
@@ -81,8 +84,9 @@ class CycleResult:
 class Maintainer:
     """Runs cycles through its seams: store, ledger, deployer, builder, alert sink, clock."""
 
-    def __init__(self, *, store: ListingStore, ledger: Ledger, deployer, builder, alerts,
-                 clock, config: MaintenanceConfig, replica: str | None = None):
+    def __init__(self, *, store: Store, ledger: Ledger, deployer: Deployer, builder: Builder,
+                 alerts: AlertSink | MultiSink,
+                 clock: Clock, config: MaintenanceConfig, replica: str | None = None):
         self.store = store
         self.ledger = ledger
         self.deployer = deployer
