@@ -5,6 +5,16 @@ Formats:
   mercari-jp      Mercari Japan item dump TSV (yen, `updated_date`)
   zeta            the project's own JSON Lines (`.jsonl`) or TSV with schema columns
 
+Quotes, per layout. The Kaggle and Mercari Japan dumps are not CSV-quoted: their text holds
+literal quotes (`5" screen`, `"like new`), so they are read with quoting off (QUOTE_NONE) and a
+record is exactly one line. zeta's own TSV is read with CSV quoting (a field may be quoted as
+`"a ""b"" c"` to hold a tab or a quote) but a record is still one line: a quote that opens a field
+and does not close on its line rejects that line alone instead of swallowing the next ones.
+Newlines inside text need JSON Lines.
+
+Every non-blank line after the header is one record, and every record is either read or
+rejected with its line number: rows read + rows rejected = records in the file.
+
 Rows without a timestamp are spread evenly, in file order, over the `undated_days`
 before `undated_end`: the file order becomes time order, so the newest evaluation
 window is the end of the file and the held-out evaluation stays honest.
@@ -13,9 +23,9 @@ window is the end of the file and the held-out evaluation stays honest.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
-import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -23,16 +33,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from zeta_serving import fields as f
 from zeta_serving.errors import ZetaError
-from zeta_serving.schema import COLUMNS, CONDITIONS, MAX_CONDITION, MIN_CONDITION
+from zeta_serving.fields import BadRow
+from zeta_serving.schema import COLUMNS
 from zeta_serving.windows import as_utc
 
 FORMATS = ("mercari-kaggle", "mercari-jp", "zeta")
 MAX_EXAMPLES = 5
-
-
-class BadRow(ValueError):
-    """A row that cannot become a listing; the message is the reason."""
 
 
 @dataclass
@@ -46,14 +54,21 @@ class RowError:
 
 @dataclass
 class ParseReport:
+    """What one file held: `records` (non-blank lines after the header), `rows` read, rejections."""
+
     rows: int = 0
     errors: list[RowError] = field(default_factory=list)
     error_count: int = 0
+    records: int = 0
+    on_reject: Callable[[RowError], None] | None = None  # sees every rejection, not only the examples
 
     def reject(self, line: int, reason: str) -> None:
         self.error_count += 1
+        error = RowError(line, reason)
         if len(self.errors) < MAX_EXAMPLES:
-            self.errors.append(RowError(line, reason))
+            self.errors.append(error)
+        if self.on_reject:
+            self.on_reject(error)
 
 
 @dataclass(frozen=True)
@@ -69,143 +84,63 @@ class Undated:
         return self.end - step * (self.total_lines - line + 1)
 
 
-# -- field parsers ------------------------------------------------------------
-
-def _text(value, what: str, required: bool = False) -> str:
-    text = "" if value is None else str(value).strip()
-    if required and not text:
-        raise BadRow(f"missing {what}")
-    return text
-
-
-def _price(value) -> float:
-    text = _text(value, "price").replace(",", "").replace("¥", "").replace("￥", "").replace("円", "")
-    if text == "":
-        return math.nan  # an unlabelled listing: still useful for category/tag inputs
-    try:
-        price = float(text)
-    except ValueError:
-        raise BadRow(f"price is not a number: {value!r}") from None
-    if math.isnan(price) or math.isinf(price) or price < 0:
-        raise BadRow(f"price must be a non-negative number: {value!r}")
-    return price
-
-
-_CONDITION_BY_LABEL = {label: code for code, label in CONDITIONS.items()}
-
-
-def _condition(value) -> int:
-    text = _text(value, "condition", required=True)
-    if text in _CONDITION_BY_LABEL:
-        return _CONDITION_BY_LABEL[text]
-    try:
-        code = int(float(text))
-    except ValueError:
-        raise BadRow(f"unknown condition {value!r} (expected {MIN_CONDITION}..{MAX_CONDITION} "
-                     "or a Mercari condition label)") from None
-    if not MIN_CONDITION <= code <= MAX_CONDITION:
-        raise BadRow(f"unknown condition {value!r} (expected {MIN_CONDITION}..{MAX_CONDITION})")
-    return code
-
-
-_SHIPPING_WORDS = {"0": 0, "1": 1, "buyer": 0, "seller": 1, "着払い(購入者負担)": 0,
-                   "送料込み(出品者負担)": 1, "購入者負担": 0, "出品者負担": 1}
-
-
-def _shipping(value) -> int:
-    text = _text(value, "shipping", required=True)
-    key = text.lower()
-    if key not in _SHIPPING_WORDS:
-        try:
-            key = str(int(float(text)))  # "1.0" and friends
-        except ValueError:
-            pass
-    if key not in _SHIPPING_WORDS:
-        raise BadRow(f"unknown shipping payer {value!r} (expected 0 = buyer, 1 = seller)")
-    return _SHIPPING_WORDS[key]
-
-
-def _timestamp(value) -> pd.Timestamp | None:
-    text = _text(value, "timestamp")
-    if not text:
-        return None
-    try:
-        if text.replace(".", "", 1).isdigit():
-            return pd.Timestamp(float(text), unit="s", tz="UTC")
-        return as_utc(text)
-    except (ZetaError, ValueError, OverflowError):
-        raise BadRow(f"unreadable timestamp {value!r}") from None
-
-
-def _tags(value) -> list[str]:
-    if value is None or value == "":
-        return []
-    if isinstance(value, list):
-        items = value
-    else:
-        text = str(value).strip()
-        items = json.loads(text) if text.startswith("[") else text.split("|")
-    if not all(isinstance(t, str) for t in items):
-        raise BadRow("tags must be strings")
-    return [t.strip() for t in items if t.strip()]
-
-
 # -- formats ------------------------------------------------------------------
 
-def _kaggle(rec: dict) -> dict:
-    row_id = _text(rec.get("train_id", rec.get("test_id")), "train_id", required=True)
-    description = _text(rec.get("item_description"), "description")
+def _kaggle(rec: dict, typed: bool = False) -> dict:
+    row_id = f.text(rec.get("train_id", rec.get("test_id")), "train_id", required=True)
+    description = f.text(rec.get("item_description"), "description")
     return {
         "id": f"kaggle:{row_id}",
-        "name": _text(rec.get("name"), "name", required=True),
+        "name": f.text(rec.get("name"), "name", required=True),
         "description": "" if description == "No description yet" else description,
-        "brand": _text(rec.get("brand_name"), "brand"),
-        "condition": _condition(rec.get("item_condition_id")),
-        "shipping": _shipping(rec.get("shipping")),
-        "category": _text(rec.get("category_name"), "category"),
-        "price": _price(rec.get("price")),
+        "brand": f.text(rec.get("brand_name"), "brand"),
+        "condition": f.condition(rec.get("item_condition_id")),
+        "shipping": f.shipping(rec.get("shipping")),
+        "category": f.text(rec.get("category_name"), "category"),
+        "price": f.price(rec.get("price")),
         "currency": "USD",
         "tags": [],
         "listed_at": None,
     }
 
 
-def _mercari_jp(rec: dict) -> dict:
+def _mercari_jp(rec: dict, typed: bool = False) -> dict:
     return {
-        "id": f"mjp:{_text(rec.get('id'), 'id', required=True)}",
-        "name": _text(rec.get("name"), "name", required=True),
-        "description": _text(rec.get("item_description"), "description"),
-        "brand": _text(rec.get("brand_name"), "brand"),
-        "condition": _condition(rec.get("item_condition")),
-        "shipping": _shipping(rec.get("shipping")),
-        "category": _text(rec.get("category_name"), "category"),
-        "price": _price(rec.get("price")),
+        "id": f"mjp:{f.text(rec.get('id'), 'id', required=True)}",
+        "name": f.text(rec.get("name"), "name", required=True),
+        "description": f.text(rec.get("item_description"), "description"),
+        "brand": f.text(rec.get("brand_name"), "brand"),
+        "condition": f.condition(rec.get("item_condition")),
+        "shipping": f.shipping(rec.get("shipping")),
+        "category": f.text(rec.get("category_name"), "category"),
+        "price": f.price(rec.get("price")),
         "currency": "JPY",
         "tags": [],
-        "listed_at": _timestamp(rec.get("updated_date")),
+        "listed_at": f.timestamp(rec.get("updated_date")),
     }
 
 
-def _zeta(rec: dict) -> dict:
-    currency = _text(rec.get("currency"), "currency") or "JPY"
+def _zeta(rec: dict, typed: bool = False) -> dict:
+    currency = f.text(rec.get("currency"), "currency") or "JPY"
     if currency not in ("JPY", "USD"):
         raise BadRow(f"unknown currency {currency!r} (expected JPY or USD)")
     return {
-        "id": _text(rec.get("id"), "id", required=True),
-        "name": _text(rec.get("name"), "name", required=True),
-        "description": _text(rec.get("description"), "description"),
-        "brand": _text(rec.get("brand"), "brand"),
-        "condition": _condition(rec.get("condition")),
-        "shipping": _shipping(rec.get("shipping")),
-        "category": _text(rec.get("category"), "category"),
-        "price": _price(rec.get("price")),
+        "id": f.text(rec.get("id"), "id", required=True),
+        "name": f.text(rec.get("name"), "name", required=True),
+        "description": f.text(rec.get("description"), "description"),
+        "brand": f.text(rec.get("brand"), "brand"),
+        "condition": f.condition(rec.get("condition")),
+        "shipping": f.shipping(rec.get("shipping")),
+        "category": f.text(rec.get("category"), "category"),
+        "price": f.price(rec.get("price")),
         "currency": currency,
-        "tags": _tags(rec.get("tags")),
-        "listed_at": _timestamp(rec.get("listed_at")),
+        "tags": f.tags_json(rec.get("tags")) if typed else f.tags_cell(rec.get("tags")),
+        "listed_at": f.timestamp(rec.get("listed_at")),
     }
 
 
-_ROW_PARSERS: dict[str, Callable[[dict], dict]] = {
+# `typed`: the values come from JSON (any type), not from TSV cells (always strings).
+_ROW_PARSERS: dict[str, Callable[[dict, bool], dict]] = {
     "mercari-kaggle": _kaggle,
     "mercari-jp": _mercari_jp,
     "zeta": _zeta,
@@ -220,45 +155,79 @@ _REQUIRED_HEADER = {
 
 # -- reading ------------------------------------------------------------------
 
-def _decoded_lines(raw: io.BufferedReader, report: ParseReport, counter: list[int]) -> Iterator[str]:
-    """Decode line by line so one broken byte sequence costs one row, with its line number."""
-    for number, line in enumerate(raw, start=1):
-        counter[0] = number
+_QUOTED = {"mercari-kaggle": False, "mercari-jp": False, "zeta": True}  # see the module docstring
+
+
+def _records_lines(raw: io.BufferedReader, report: ParseReport,
+                   header: bool) -> Iterator[tuple[int, str]]:
+    """(line number, text) of the header (if `header`), then of every record.
+
+    Blank lines are no records and are skipped; a record that is not UTF-8 is rejected.
+    """
+    for number, data in enumerate(raw, start=1):
+        if not data.strip():
+            continue
+        if header:
+            header = False
+            try:
+                yield number, data.decode("utf-8-sig").rstrip("\r\n")
+            except UnicodeDecodeError:
+                raise ZetaError(f"line {number}: the header is not UTF-8") from None
+            continue
+        report.records += 1
         try:
-            yield line.decode("utf-8-sig" if number == 1 else "utf-8")
+            yield number, data.decode("utf-8-sig" if number == 1 else "utf-8").rstrip("\r\n")
         except UnicodeDecodeError as exc:
             report.reject(number, f"broken encoding (not UTF-8) at byte {exc.start}")
 
 
-def _records(path: Path, fmt: str, report: ParseReport) -> Iterator[tuple[int, dict]]:
-    counter = [0]
-    raw = path.open("rb")
-    with raw:
-        lines = _decoded_lines(raw, report, counter)
-        if fmt == "zeta" and path.suffix.lower() in (".jsonl", ".json", ".ndjson"):
-            for text in lines:
-                if not text.strip():
-                    continue
+def _split(line: str, quoted: bool) -> list[str]:
+    if not quoted:
+        return line.split("\t")
+    try:
+        return next(csv.reader([line], delimiter="\t", strict=True))
+    except csv.Error as exc:
+        if "unexpected end of data" in str(exc):
+            raise BadRow('unclosed quote in a field (a TSV record is one line; quote a field as "..." '
+                         'with "" inside)') from None
+        raise BadRow(f"malformed quoting ({exc})") from None
+
+
+def _records(path: Path, fmt: str, report: ParseReport) -> Iterator[tuple[int, dict, bool]]:
+    """(line, values, typed) of each record that has the layout's shape; the others are rejected."""
+    jsonl = fmt == "zeta" and path.suffix.lower() in (".jsonl", ".json", ".ndjson")
+    with path.open("rb") as raw:
+        lines = _records_lines(raw, report, header=not jsonl)
+        if jsonl:
+            for number, line in lines:
                 try:
-                    rec = json.loads(text)
+                    rec = json.loads(line)
                 except json.JSONDecodeError as exc:
-                    report.reject(counter[0], f"not valid JSON ({exc.msg})")
+                    report.reject(number, f"not valid JSON ({exc.msg})")
                     continue
                 if not isinstance(rec, dict):
-                    report.reject(counter[0], "not a JSON object")
+                    report.reject(number, "not a JSON object")
                     continue
-                yield counter[0], rec
+                yield number, rec, True
             return
-        reader = csv.DictReader(lines, delimiter="\t")
-        header = set(reader.fieldnames or [])
-        needed = _REQUIRED_HEADER[fmt] - header
+        quoted = _QUOTED[fmt]
+        try:
+            header = _split(next(lines, (0, ""))[1], quoted)
+        except BadRow:
+            header = []
+        needed = _REQUIRED_HEADER[fmt] - set(header)
         if needed:
             raise ZetaError(f"{path}: not a {fmt} file: header lacks {', '.join(sorted(needed))}")
-        for rec in reader:
-            if None in rec:
-                report.reject(counter[0], "more fields than the header")
+        for number, line in lines:
+            try:
+                values = _split(line, quoted)
+            except BadRow as exc:
+                report.reject(number, str(exc))
                 continue
-            yield counter[0], rec
+            if len(values) != len(header):
+                report.reject(number, f"{len(values)} fields, the header has {len(header)}")
+                continue
+            yield number, dict(zip(header, values)), False
 
 
 def count_lines(path: Path) -> int:
@@ -283,9 +252,10 @@ def parse_file(path: str | Path, fmt: str, *, undated_end=None, undated_days: fl
                       undated_days, count_lines(path))
     to_row = _ROW_PARSERS[fmt]
     rows: list[dict] = []
-    for line, rec in _records(path, fmt, report):
+    for line, rec, typed in _records(path, fmt, report):
         try:
-            row = to_row(rec)
+            row = to_row(rec, typed)
+            f.check_storable(row, _max_lengths())
         except BadRow as exc:
             report.reject(line, str(exc))
             continue
@@ -300,6 +270,16 @@ def parse_file(path: str | Path, fmt: str, *, undated_end=None, undated_days: fl
             rows = []
     if rows:
         yield _frame(rows)
+    if report.rows + report.error_count != report.records:  # a bug here would lose rows silently
+        raise ZetaError(f"{path}: {report.records} records but {report.rows} read and "
+                        f"{report.error_count} rejected; please report this")
+
+
+@functools.cache
+def _max_lengths() -> dict[str, int]:
+    from zeta_serving.store import listings  # the column types are the limit
+
+    return {c.name: c.type.length for c in listings.columns if getattr(c.type, "length", None)}
 
 
 def _frame(rows: list[dict]) -> pd.DataFrame:
