@@ -28,14 +28,19 @@ def db_url(request, tmp_path) -> str:
     """A fresh, empty listing database: a SQLite file, and PostgreSQL when ZETA_TEST_POSTGRES_URL is set."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'zeta.db'}"
+    drop_every_table(POSTGRES_URL)
+    return POSTGRES_URL
+
+
+def drop_every_table(url: str) -> None:
+    """Empty a test database: every table, whoever declared it, and Alembic's version."""
     import sqlalchemy as sa
 
-    from zeta_serving.store import metadata
-
-    engine = sa.create_engine(POSTGRES_URL)
-    metadata.drop_all(engine)
+    engine = sa.create_engine(url)
+    existing = sa.MetaData()
+    existing.reflect(engine)
+    existing.drop_all(engine)
     engine.dispose()
-    return POSTGRES_URL
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 import concurrent.futures
 import json
 import subprocess
+import time
 
 import bentoml
 import httpx
@@ -36,10 +37,36 @@ def tag_body(x: dict) -> dict:
 
 
 @pytest.fixture(scope="module")
-def suggest_url(served_models, tmp_path_factory):
+def suggest_served(served_models, tmp_path_factory):
     log = tmp_path_factory.mktemp("serve") / "suggest.log"
     with serving("services.all.service:Suggest", env=served_models, log=log) as url:
-        yield url
+        yield url, log
+
+
+@pytest.fixture(scope="module")
+def suggest_url(suggest_served):
+    return suggest_served[0]
+
+
+def test_bad_requests_are_one_info_line_each_not_an_error_traceback(suggest_served):
+    url, log = suggest_served
+    before = log.stat().st_size
+    bad = [("/price", {"name": "財布", "condition": "new", "shipping": 1}),
+           ("/category", {"name": "財布", "k": -1}),
+           ("/tags", {"description": "name is missing"})]
+    for route, body in bad:
+        assert httpx.post(f"{url}{route}", json=body).status_code == 400
+    deadline = time.monotonic() + 10  # the workers' log lines reach the file a little later
+    while log.read_bytes()[before:].count(b"-> 400") < 3 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(0.5)
+    text = log.read_bytes()[before:].decode("utf-8", errors="replace")
+    assert "Traceback" not in text and "ERROR" not in text, text
+    lines = [line for line in text.splitlines() if "-> 400" in line]
+    assert len(lines) == 3, text
+    assert all("INFO" in line for line in lines), lines
+    assert "condition" in lines[0] and "k" in lines[1] and "name" in lines[2]
+    assert len(text.encode()) < 3 * 700 + 2000  # was about 2.3 KB per bad request
 
 
 @pytest.fixture(scope="module")

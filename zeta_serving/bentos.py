@@ -2,7 +2,8 @@
 
 `bentoml build` reads the source tree, so it runs from the project root (the
 folder holding `bentofile.yaml` and `services/`). Which model a bento packs is
-chosen by `ZETA_<TASK>_MODEL` at build time (default: the newest).
+chosen by `ZETA_<TASK>_MODEL` at build time (default: the newest). The build and
+containerize children die with the process that started them (zeta_serving.procs).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from zeta_serving import tasks
+from zeta_serving import procs, tasks
 from zeta_serving.errors import ZetaError
 
 ALL = "all"  # the all-in-one bento: every registered task on one port
@@ -61,7 +62,7 @@ def model_env(model_tags: dict[str, str] | None) -> dict[str, str]:
 
 
 def build(target: str, *, model_tags: dict[str, str] | None = None, root: Path | None = None,
-          runner=subprocess.run) -> str:
+          runner=procs.run) -> str:
     """Build one bento; returns its tag. `model_tags` pins models by task (default: newest)."""
     if target not in targets():
         raise ZetaError(f"unknown bento {target!r} (choose from {', '.join(targets())})")
@@ -81,7 +82,7 @@ def build(target: str, *, model_tags: dict[str, str] | None = None, root: Path |
 
 
 def containerize(bento_tag: str, *, backend: str = "docker", image_tag: str | None = None,
-                 runner=subprocess.run) -> str:
+                 runner=procs.run) -> str:
     """Build the bento's image with a container engine; returns the image tag."""
     image = image_tag or bento_tag
     cmd = [bentoml_executable(), "containerize", bento_tag, "--backend", backend, "--image-tag", image]

@@ -1,13 +1,15 @@
 """The listing store: the database the models learn from and are judged on.
 
 SQLAlchemy Core over any URL; SQLite under $ZETA_HOME by default, PostgreSQL in
-production. Times are stored as naive UTC so both behave the same.
+production. Times are stored as naive UTC so both behave the same. The tables declared
+here and in the ledger are created and changed by migrations only (zeta_serving/db.py).
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
@@ -44,9 +46,22 @@ listings = sa.Table(
 INSERT_BATCH = 5000
 
 
+# scheme://user:password@host...: the password runs to the *last* "@" before the path (as in scrub_secrets).
+_URL_WITH_PASSWORD = re.compile(r"^(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^:/@\s]*:)(?P<password>[^\s/]*)@(?P<rest>[^@]*)$")
+
+
+def normalize_url(url: str) -> str:
+    """The URL with an unencoded "@" in its password encoded: SQLAlchemy would otherwise split the
+    password at its first "@", connect to a host made of its tail and print that tail in errors."""
+    match = _URL_WITH_PASSWORD.match(url)
+    if match is None or "@" not in match["password"]:
+        return url
+    return f"{match['head']}{match['password'].replace('@', '%40')}@{match['rest']}"
+
+
 def make_engine(url: str) -> Engine:
     try:
-        engine = sa.create_engine(url, future=True, pool_pre_ping=True)
+        engine = sa.create_engine(normalize_url(url), future=True, pool_pre_ping=True)
     except (sa.exc.ArgumentError, ImportError, ValueError) as exc:
         raise ZetaError(f"cannot use database URL {scrub_secrets(url)}: {exc}") from exc
     if engine.dialect.name == "sqlite":
@@ -67,10 +82,9 @@ class ListingStore:
     def __init__(self, url: str | None = None):
         self.url = url or default_db_url()
         self.engine = make_engine(self.url)
-        try:
-            metadata.create_all(self.engine)
-        except sa.exc.OperationalError as exc:
-            raise ZetaError(f"cannot reach database {scrub_secrets(self.url)}: {exc.orig}") from exc
+        from zeta_serving.db import ensure_schema
+
+        ensure_schema(self.engine)  # the Alembic migrations, once per database (see zeta_serving/db.py)
 
     # -- writing -----------------------------------------------------------
     @contextmanager

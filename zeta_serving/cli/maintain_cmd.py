@@ -33,13 +33,29 @@ def maintain(ctx, once: bool, models: tuple[str, ...], now: str | None, config_f
     from zeta_serving.maintenance.config import load_config
     from zeta_serving.maintenance.runtime import make_maintainer
 
+    from zeta_serving.errors import ZetaError
+    from zeta_serving.maintenance.signals import stop_cleanly
+
     models = models or tuple(task_names())
     config = load_config(config_file, deployer=deployer or ("inprocess" if once else None))
-    store = open_store(ctx)
     clock = _clock(now)
+    try:
+        store = open_store(ctx)
+    except ZetaError as exc:
+        if not once:
+            raise
+        # A CronJob's cycle that cannot start is a failed cycle: alert and exit like one, in one line.
+        sent = _alert_unreachable(config, models, clock, str(exc))
+        click.echo(f"zeta: error: {exc}; cycle failed for {', '.join(models)}; alert {sent}", err=True)
+        ctx.exit(EXIT_FAILED_CYCLE)
     maintainer = make_maintainer(store, config, clock)
     if once:
-        results = [maintainer.run(model, trigger="once") for model in models]
+        results = []
+        with stop_cleanly(maintainer):
+            for model in models:
+                if maintainer.stopping.is_set():
+                    break  # a signal: the models not started yet are left for the next cycle
+                results.append(maintainer.run(model, trigger="once"))
         if as_json:
             echo_json([r.as_dict() for r in results])
         else:
@@ -53,19 +69,38 @@ def maintain(ctx, once: bool, models: tuple[str, ...], now: str | None, config_f
     run_forever(maintainer, config, models)
 
 
+def _alert_unreachable(config, models, clock, error: str) -> str:
+    """Send one `failed` alert per model through every sink but the log (our one line is the log)."""
+    from zeta_serving.maintenance.alerts import Alert, build_sinks, scrub_secrets
+
+    policy = config.policy(models[0])
+    names = [n for n in policy.alerts if n != "log"]
+    if not names:
+        return "logged"
+    sinks = build_sinks(names, webhook_url=policy.webhook_url or None, timeout=5.0, retries=2)
+    delivered = [sinks.send(Alert(m, "failed", scrub_secrets(f"database: {error}; nothing was changed"),
+                                  clock.now(), None, {"stage": "database"})) for m in models]
+    ok = all(all(d.values()) if isinstance(d, dict) else d for d in delivered)
+    return f"sent to {', '.join(names)}" if ok else f"NOT delivered to {', '.join(names)}"
+
+
 def run_forever(maintainer, config, models) -> None:
     from zeta_serving.maintenance.schedule import build_scheduler, next_runs
 
     deployer = maintainer.deployer
     if hasattr(deployer, "start"):
         deployer.start()
+    from zeta_serving.maintenance.signals import stop_cleanly
+
     scheduler = build_scheduler(maintainer, config, models=models)
     for model, at in next_runs(config, maintainer.clock.now(), models).items():
         click.echo(f"{model}: next cycle {at:%Y-%m-%d %H:%M %Z}", err=True)
     try:
-        for model in models:  # put the champions on the air before the first scheduled cycle
-            maintainer.ensure_serving(model)
-        scheduler.start()
+        # SIGTERM/SIGINT: no new cycles; a running one stops at its next stage, recorded, lease released.
+        with stop_cleanly(maintainer, on_stop=lambda: scheduler.shutdown(wait=False)):
+            for model in models:  # put the champions on the air before the first scheduled cycle
+                maintainer.ensure_serving(model)
+            scheduler.start()
     except (KeyboardInterrupt, SystemExit):
         pass
     finally:
@@ -96,8 +131,8 @@ def status(ctx, config_file: str | None, as_json: bool) -> None:
             "serving": champion.tag if champion else None,
             "reference": champion.reference_score if champion else None,
             "last_run": last["now"].isoformat() if last else None,
-            "last_decision": (last["decision"] or "unfinished") if last else None,
-            "metric": last["metric"] if last else None,
+            "last_decision": _text(last["decision"], "unfinished") if last else None,
+            "metric": (_text(last["metric"]) or None) if last else None,
             "live": _num(last, "live_score"), "live_low": _num(last, "live_low"), "live_high": _num(last, "live_high"),
             "unseen_rate": _num(last, "unseen_rate"), "unseen_rate_train": _num(last, "unseen_rate_train"),
             "next_run": upcoming[model].isoformat(),
@@ -137,13 +172,17 @@ def history(ctx, model: str, limit: int, as_json: bool) -> None:
     if frame.empty:
         click.echo(f"no maintenance runs for {model} yet")
         return
-    for _, r in frame.iterrows():
+    for _, r in frame.iterrows():  # an unfinished or skipped run has None/NaN in most columns
         live = "" if _nan(r["live_score"]) else f"live {r['live_score']:.4f}"
         chal = "" if _nan(r["challenger_score"]) else f" challenger {r['challenger_score']:.4f}"
         ref = "" if _nan(r["reference_score"]) else f" ref {r['reference_score']:.4f}"
-        fail = f" [{r['failed_stage']}: {r['error']}]" if r["failed_stage"] else ""
-        click.echo(f"{r['now']:%Y-%m-%d %H:%M}  #{r['id']:<4d} {r['trigger']:13s} {r['decision'] or 'unfinished':18s} "
-                   f"{live}{chal}{ref}  serving {r['serving_tag'] or '-'}{fail}")
+        stage = _text(r["failed_stage"]) or (_text(r.get("stage")) if not _text(r["decision"]) else "")
+        fail = f" [{stage}: {_text(r['error'], '-')}]" if _text(r["failed_stage"]) else ""
+        if not _text(r["decision"]) and stage:
+            fail = f" [in {stage}]"
+        click.echo(f"{r['now']:%Y-%m-%d %H:%M}  #{int(r['id']):<4d} {_text(r['trigger'], '-'):13s} "
+                   f"{_text(r['decision'], 'unfinished'):18s} {live}{chal}{ref}  "
+                   f"serving {_text(r['serving_tag'], '-')}{fail}")
 
 
 def _num(row, key):
@@ -155,3 +194,8 @@ def _num(row, key):
 
 def _nan(value) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _text(value, default: str = "") -> str:
+    """A text column's value, or `default` for None/NaN (pandas fills missing text with either)."""
+    return default if _nan(value) else str(value)

@@ -44,13 +44,17 @@ def up(ctx: click.Context, port: int, days: int, rows_per_day: int, seed: int, r
        no_serve: bool) -> None:
     """Seed a synthetic store if empty, train every model, show scores, serve and maintain them."""
     from zeta_serving import registry, synth, tasks
+    from zeta_serving.maintenance.config import load_config
     from zeta_serving.maintenance.ledger import Champion, Ledger
+    from zeta_serving.redaction import scrub_secrets
     from zeta_serving.trainer import train_task
 
+    load_config(None, deployer="local", port=port)  # a bad zeta.toml stops here, before anything runs
     store = open_store(ctx)
     if store.count() == 0:
         start = date.today() - timedelta(days=days)
-        click.echo(f"seeding {days} days x {rows_per_day} synthetic listings from {start} into {store.url}", err=True)
+        click.echo(f"seeding {days} days x {rows_per_day} synthetic listings from {start} "
+                   f"into {scrub_secrets(store.url)}", err=True)
         for frame in synth.generate(start, days, rows_per_day, seed=seed):
             store.insert(frame)
     click.echo(f"listing store: {store.count()} listings", err=True)
@@ -80,8 +84,8 @@ def serve_and_maintain(store, port: int) -> None:
     """The local deployer's front port serves the champions; the loop keeps them healthy beside it."""
     import threading
 
+    from zeta_serving import procs, tasks
     from zeta_serving.maintenance.clock import SystemClock
-    from zeta_serving import tasks
     from zeta_serving.maintenance.config import load_config
     from zeta_serving.maintenance.local_deployer import LocalDeployer
     from zeta_serving.maintenance.runtime import make_maintainer
@@ -110,6 +114,8 @@ def serve_and_maintain(store, port: int) -> None:
     except KeyboardInterrupt:
         pass
     finally:
+        maintainer.stopping.set()  # a running cycle stops at its next stage (recorded, lease released)
+        procs.stop_all()  # ... and its build child now
         if scheduler is not None:
             scheduler.shutdown(wait=False)
         deployer.stop()

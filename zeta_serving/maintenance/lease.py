@@ -12,6 +12,12 @@ transaction), so two callers never both get it, on SQLite or PostgreSQL:
 A holder that dies keeps the lease only until it expires. Times come from the injected
 clock; holders on different hosts must have clocks that roughly agree (NTP), and a lease
 should be several times longer than the skew between them.
+
+A cycle holds a short lease (`lease_seconds`, 90 by default) and a `Heartbeat` thread renews
+it every third of that while the cycle runs, so a cycle killed with SIGKILL frees its model
+within `lease_seconds`, while a cycle longer than that keeps it. Every cycle has its own
+holder identity (`cycle_holder`), so two cycles of one model in one process exclude each
+other like two replicas do.
 """
 
 from __future__ import annotations
@@ -19,11 +25,14 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
+import uuid
 from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from zeta_serving.db import ensure_schema
 from zeta_serving.errors import ZetaError
 from zeta_serving.maintenance.clock import Clock
 from zeta_serving.store import metadata
@@ -60,13 +69,22 @@ def default_holder() -> str:
     return socket.gethostname()[: HOLDER_MAX - len(pid)] + pid
 
 
+def cycle_holder(replica: str) -> str:
+    """A holder identity for one cycle: the replica's, plus a random suffix of its own."""
+    suffix = f"#{uuid.uuid4().hex[:12]}"
+    return replica[: HOLDER_MAX - len(suffix)] + suffix
+
+
+class LeaseLost(ZetaError):
+    """The lease expired or was taken over while we acted: stop, change nothing more."""
+
+    def __init__(self, model: str):
+        super().__init__(f"the lease on {model} was lost (expired or taken over): stopping before any change")
+
+
 def ensure_table(engine: Engine) -> None:
-    """Create the leases table if missing (tolerates another process creating it at the same time)."""
-    try:
-        leases.create(engine, checkfirst=True)
-    except sa.exc.DBAPIError:
-        if not sa.inspect(engine).has_table(leases.name):
-            raise
+    """Bring the schema (leases included) to head: the migrations are safe when processes race."""
+    ensure_schema(engine)
 
 
 def _insert_ignoring_conflict(conn: Connection, values: dict) -> None:
@@ -172,3 +190,60 @@ class Lease:
         except Exception as release_error:  # noqa: BLE001
             log.warning("lease on %s: release failed (%s); it expires on its own", self.model,
                         type(release_error).__name__)
+
+
+class Heartbeat:
+    """Renews a held lease from a daemon thread every `seconds / 3` until stopped.
+
+    A renewal that finds the lease gone (expired, taken over) marks it lost for good. A renewal
+    that fails (database unreachable) is retried at the next beat; once the last expiry we
+    wrote has passed, the lease counts as lost too. `confirm()` renews right now and raises
+    LeaseLost unless we still hold the lease: call it before any change others could see.
+    """
+
+    def __init__(self, lease: Lease, interval: float | None = None):
+        self.lease = lease
+        self.interval = interval if interval is not None else max(lease.seconds / 3.0, 0.05)
+        self.lost = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._valid_until = lease._times()[1]
+
+    def start(self) -> Heartbeat:
+        self._thread = threading.Thread(target=self._beat, name=f"lease-heartbeat-{self.lease.model}", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=10)
+
+    def _renew(self) -> None:
+        until = self.lease._times()[1]
+        if self.lease.renew():
+            self._valid_until = until
+        else:
+            self.lost.set()
+
+    def _beat(self) -> None:
+        failures = 0
+        while not self._stop.wait(self.interval) and not self.lost.is_set():
+            try:
+                self._renew()
+                failures = 0
+            except Exception as exc:  # noqa: BLE001 - an unreachable database: retry, then give up
+                failures += 1
+                if failures == 1:
+                    log.warning("lease on %s: renewal failed (%s); retrying", self.lease.model, type(exc).__name__)
+                if self.lease._times()[0] > self._valid_until:
+                    self.lost.set()
+
+    def confirm(self) -> None:
+        if not self.lost.is_set():
+            try:
+                self._renew()
+            except Exception:  # noqa: BLE001 - cannot prove we hold it: act as if we do not
+                self.lost.set()
+        if self.lost.is_set():
+            raise LeaseLost(self.lease.model)

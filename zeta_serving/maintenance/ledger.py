@@ -6,19 +6,23 @@ Tables
   maintenance_stages  one row per stage of a run: name, timing, ok, info (JSON), error
   champions           per model, the tag that serves and its reference score
   leases              per model, who may act on it and until when (see lease.py)
+
+The tables are created and changed by the migrations in zeta_serving/migrations (see
+zeta_serving/db.py for how to add one): declaring a column here is not enough.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from zeta_serving.db import ensure_schema
 from zeta_serving.store import metadata
 from zeta_serving.store import naive_utc as _naive
 
@@ -30,6 +34,8 @@ PROMOTED_DEGRADED = "promoted-degraded"
 NOT_RECOVERED = "not-recovered"
 FAILED = "failed"
 DECISIONS = (HEALTHY, SKIPPED, PROMOTED, PROMOTED_DEGRADED, NOT_RECOVERED, FAILED)
+# An unfinished run that never held the lease is abandoned once this old (see close_abandoned).
+STALE_UNLEASED = timedelta(minutes=10)
 
 runs = sa.Table(
     "maintenance_runs",
@@ -70,6 +76,8 @@ runs = sa.Table(
     sa.Column("unseen_rate_train", sa.Float, nullable=True),  # the same share when it was trained
     sa.Column("alerted", sa.Boolean, nullable=False, default=False),
     sa.Column("details", sa.Text, nullable=False, default="{}"),
+    sa.Column("holder", sa.String(200), nullable=True),  # the cycle's lease holder (None: it never held it)
+    sa.Column("stage", sa.String(32), nullable=True),  # the stage it is in, or was in when it ended
     sa.Index("ix_maintenance_runs_model_now", "model", "now"),
 )
 
@@ -120,6 +128,7 @@ class Run:
     now: datetime
     replica: str = ""
     trigger: str = "schedule"
+    holder: str | None = None  # the cycle's lease holder; None for a run that never got the lease
     id: int | None = None
     values: dict[str, Any] = field(default_factory=dict)
     details: dict[str, Any] = field(default_factory=dict)
@@ -131,15 +140,55 @@ class Run:
 class Ledger:
     def __init__(self, engine: Engine):
         self.engine = engine
-        metadata.create_all(engine)
+        ensure_schema(engine)
 
     # -- runs ----------------------------------------------------------------
     def start(self, run: Run) -> Run:
         with self.engine.begin() as conn:
             run.id = conn.execute(runs.insert().values(
                 model=run.model, replica=run.replica, trigger=run.trigger, now=_naive(run.now),
-                started_at=_naive(datetime.now(timezone.utc)), details="{}")).inserted_primary_key[0]
+                holder=run.holder, started_at=_naive(datetime.now(timezone.utc)),
+                details="{}")).inserted_primary_key[0]
         return run
+
+    def enter_stage(self, run: Run, name: str) -> None:
+        """Note the stage a run is entering: if its process dies, the next cycle knows where."""
+        with self.engine.begin() as conn:
+            conn.execute(runs.update().where(runs.c.id == run.id).values(stage=name))
+
+    def close_abandoned(self, model: str, holder: str, *, stale_after: timedelta = STALE_UNLEASED) -> list[dict]:
+        """Record as `failed` ("interrupted", at the stage they were in) the runs of `model` nobody finishes.
+
+        Call it holding the model's lease as `holder`: then a run that held the lease under another
+        holder and never finished has lost it (its process died, or lost the database and will stop
+        at its next lease check). A run that never held the lease (it was being recorded as skipped)
+        counts only once `stale_after` has passed since it started: runs from before leases were
+        recorded per run, or a process that died between the two writes of a skipped run.
+        Returns the runs closed, as {id, stage, trigger, now}.
+        """
+        wall = _naive(datetime.now(timezone.utc))
+        c = runs.c
+        nobody = sa.and_(c.model == model, c.finished_at.is_(None),
+                         sa.or_(sa.and_(c.holder.is_not(None), c.holder != holder),
+                                sa.and_(c.holder.is_(None), c.started_at < wall - stale_after)))
+        closed = []
+        with self.engine.begin() as conn:
+            for row in conn.execute(sa.select(c.id, c.stage, c.trigger, c.now, c.details).where(nobody)).all():
+                stage = row.stage or "start"
+                details = {**json.loads(row.details or "{}"),
+                           "summary": f"interrupted during {stage}: the process running this cycle stopped "
+                                      f"(killed, crashed or cut off from the database); recorded by the next cycle"}
+                done = conn.execute(runs.update().where(c.id == row.id, c.finished_at.is_(None)).values(
+                    decision=FAILED, failed_stage=stage, error="interrupted", finished_at=wall,
+                    details=json.dumps(details, ensure_ascii=False)))
+                if done.rowcount == 1:
+                    closed.append(dict(id=row.id, stage=stage, trigger=row.trigger, now=_utc(row.now),
+                                       summary=details["summary"]))
+        return closed
+
+    def mark_alerted(self, run_id: int) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(runs.update().where(runs.c.id == run_id).values(alerted=True))
 
     def stage(self, run: Run, name: str, started: datetime, seconds: float, ok: bool,
               info: dict | None = None, error: str | None = None) -> None:

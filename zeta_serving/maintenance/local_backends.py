@@ -1,7 +1,8 @@
 """Process supervision for the local deployer: one `bentoml serve` per backend, started, awaited, stopped.
 
-Each backend is the leader of its own process group, so stopping it stops BentoML's
-workers too; its output goes to a log file whose tail explains a failed start.
+Each backend runs under zeta_serving.guard, the leader of its own process group: stopping
+it stops BentoML's workers too, and so does the death of this process, even by SIGKILL.
+Its output goes to a log file whose tail explains a failed start.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import IO
 
 import httpx
 
-from zeta_serving import bentos
+from zeta_serving import bentos, procs
 from zeta_serving.maintenance.deployers import Deployment, DeployError
 from zeta_serving.serving.runtime import EXIT_NO_MODEL, EXIT_TOKENIZER_MISMATCH
 
@@ -77,9 +78,9 @@ def start_backend(task: str, bento_tag: str | None, model_tag: str, image_tag: s
     log_path = log_dir / f"{task}-{datetime.now():%Y%m%d-%H%M%S}-{port}.log"
     log_file = open(log_path, "wb")  # noqa: SIM115 - closed when the backend stops
     try:
-        proc = subprocess.Popen(cmd, cwd=bentos.project_root() if bento_tag is None else log_dir,
-                                env=env, stdin=subprocess.DEVNULL, stdout=log_file,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+        # Guarded: the backend and its workers die with this process, even on SIGKILL (procs.py).
+        proc = procs.popen(cmd, guarded=True, cwd=bentos.project_root() if bento_tag is None else log_dir,
+                           env=env, stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT)
     except Exception as exc:
         log_file.close()
         raise DeployError(f"cannot start bentoml serve {target}: {exc}") from exc

@@ -16,6 +16,7 @@ sent) and the champion keeps serving. Every stage is timed in the ledger.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import traceback
 from contextlib import contextmanager
@@ -43,7 +44,8 @@ from zeta_serving.maintenance.ledger import (
     Run,
 )
 from zeta_serving.maintenance.stats import Interval, bootstrap, paired_gain, shortfall, significantly_worse
-from zeta_serving.maintenance.lease import Lease, default_holder
+from zeta_serving.maintenance.clock import SystemClock
+from zeta_serving.maintenance.lease import Heartbeat, Lease, LeaseLost, cycle_holder, default_holder
 from zeta_serving.unseen import unseen_rate
 from zeta_serving.storage import Store
 from zeta_serving.trainer import train_on
@@ -58,6 +60,10 @@ class StageFailed(Exception):
     def __init__(self, stage: str, error: str):
         super().__init__(f"{stage}: {error}")
         self.stage, self.error = stage, error
+
+
+class Interrupted(Exception):
+    """SIGTERM or SIGINT during a cycle: it ends `failed` at its stage, children stopped, lease released."""
 
 
 class Decided(Exception):
@@ -86,7 +92,8 @@ class Maintainer:
 
     def __init__(self, *, store: Store, ledger: Ledger, deployer: Deployer, builder: Builder,
                  alerts: AlertSink | MultiSink,
-                 clock: Clock, config: MaintenanceConfig, replica: str | None = None):
+                 clock: Clock, config: MaintenanceConfig, replica: str | None = None,
+                 lease_clock: Clock | None = None):
         self.store = store
         self.ledger = ledger
         self.deployer = deployer
@@ -95,24 +102,44 @@ class Maintainer:
         self.clock = clock
         self.config = config
         self.replica = replica or default_holder()
+        self.lease_clock = lease_clock or SystemClock()
+        self.stopping = threading.Event()  # set by a signal: the running cycle stops at its next stage
         self._models: dict[str, object] = {}  # loaded estimators by tag: a cycle re-reads no pickle
+        self._unrecorded: list[Run] = []  # finished runs the database was down for
+        self._cycle_state = threading.local()  # per thread: cycles of several models run at once
+        self.stop_reason = "stop requested"
 
     # -- entry point ----------------------------------------------------------
     def run(self, model: str, trigger: str = "schedule") -> CycleResult:
         policy = self.config.policy(model)
         now = pd.Timestamp(self.clock.now()).tz_convert("UTC")
+        self._retry_unrecorded()
+        # The lease follows the wall clock, whatever time the cycle believes it is (--now, backtests).
+        lease = Lease(self.store.engine, model, cycle_holder(self.replica), policy.lease_seconds, self.lease_clock)
         try:
-            run = self.ledger.start(Run(model, now.to_pydatetime(), self.replica, trigger))
+            taken = lease.acquire()
+        except Exception as exc:  # noqa: BLE001 - the database is down: say so, touch nothing
+            return self._unrecorded_failure(model, now, "lease", exc)
+        if not taken:
+            return self._skipped_for_lease(model, now, trigger, lease)
+        heartbeat = Heartbeat(lease).start()
+        try:
+            return self._run_holding(model, trigger, policy, now, lease, heartbeat)
+        finally:
+            heartbeat.stop()
+            try:
+                lease.release()
+            except Exception:  # noqa: BLE001 - an unreachable database: the lease simply expires
+                log.warning("could not release the %s lease; it expires by itself", model)
+
+    def _run_holding(self, model, trigger, policy, now, lease, heartbeat) -> CycleResult:
+        try:
+            for abandoned in self.ledger.close_abandoned(model, lease.holder):
+                self._alert_abandoned(model, abandoned)
+            run = self.ledger.start(Run(model, now.to_pydatetime(), self.replica, trigger, holder=lease.holder))
         except Exception as exc:  # noqa: BLE001 - the ledger's database is down: say so, touch nothing
             return self._unrecorded_failure(model, now, "ledger", exc)
-        lease = Lease(self.store.engine, model, self.replica, policy.lease_seconds, self.clock)
-        try:
-            if not lease.acquire():
-                holder = lease.holder_of()
-                who = f"{holder[0]} until {holder[1]:%Y-%m-%d %H:%M}" if holder else "another replica"
-                return self._finish(run, SKIPPED, f"another replica is acting on {model}: lease held by {who}")
-        except Exception as exc:  # noqa: BLE001
-            return self._finish(run, FAILED, f"could not take the lease: {_reason(exc)}", stage="lease")
+        self._cycle_state.heartbeat = heartbeat
         try:
             decision, summary = self._cycle(run, model, policy, now)
             return self._finish(run, decision, summary)
@@ -122,10 +149,34 @@ class Maintainer:
             return self._finish(run, FAILED, f"{failed.stage} failed: {failed.error}", stage=failed.stage,
                                 error=failed.error)
         finally:
+            self._cycle_state.heartbeat = None
+
+    def _skipped_for_lease(self, model, now, trigger, lease) -> CycleResult:
+        try:
+            holder = lease.holder_of()
+            run = self.ledger.start(Run(model, now.to_pydatetime(), self.replica, trigger))
+        except Exception as exc:  # noqa: BLE001
+            return self._unrecorded_failure(model, now, "ledger", exc)
+        who = f"{holder[0]} until {holder[1]:%Y-%m-%d %H:%M:%S}" if holder else "another replica"
+        return self._finish(run, SKIPPED, f"another replica is acting on {model}: lease held by {who}")
+
+    def _alert_abandoned(self, model: str, abandoned: dict) -> None:
+        log.warning("%s: run %s was abandoned during %s: recorded as failed", model, abandoned["id"],
+                    abandoned["stage"])
+        alert = Alert(model, FAILED, abandoned["summary"], abandoned["now"], abandoned["id"],
+                      {"stage": abandoned["stage"], "error": "interrupted", "trigger": abandoned["trigger"]})
+        delivered = self.alerts.send(alert)
+        if all(delivered.values()) if isinstance(delivered, dict) else delivered:
+            _safe(lambda: self.ledger.mark_alerted(abandoned["id"]))
+
+    def _retry_unrecorded(self) -> None:
+        """Record the runs whose end could not be written (the database was down then)."""
+        for run in list(self._unrecorded):
             try:
-                lease.release()
-            except Exception:  # noqa: BLE001 - an unreachable database: the lease simply expires
-                log.warning("could not release the %s lease; it expires by itself", model)
+                self.ledger.finish(run)
+                self._unrecorded.remove(run)
+            except Exception:  # noqa: BLE001 - still down: the next cycle tries again
+                return
 
     # -- the cycle ---------------------------------------------------------------
     def _cycle(self, run: Run, model: str, policy, now: pd.Timestamp) -> tuple[str, str]:
@@ -192,12 +243,14 @@ class Maintainer:
 
         cases = registry.load_golden(registry.get(challenger_tag))
         with self._stage(run, "deploy") as info:
+            self._confirm_lease()  # a replica that lost the lease deploys nothing
             self.deployer.deploy(model, bento_tag, challenger_tag, gate=self._golden_gate(model, cases),
                                  image_tag=image_tag)
             info.update(golden_cases=len(cases))
         with self._stage(run, "verify"):
             try:
                 self.deployer.verify(model, self._golden_gate(model, cases))
+                self._confirm_lease()  # ... and crowns nothing: the old champion goes back on
             except Exception:
                 restored = self.deployer.rollback(model)
                 run.set(serving_tag=restored.model_tag if restored else None)
@@ -239,13 +292,36 @@ class Maintainer:
 
         return gate
 
+    @property
+    def _heartbeat(self) -> Heartbeat | None:
+        return getattr(self._cycle_state, "heartbeat", None)
+
+    @property
+    def interruptible(self) -> bool:
+        """True while this thread's cycle is inside a stage (a signal handler may raise there)."""
+        return getattr(self._cycle_state, "interruptible", False)
+
+    def _confirm_lease(self) -> None:
+        if self._heartbeat is not None:
+            self._heartbeat.confirm()
+
     @contextmanager
     def _stage(self, run: Run, name: str):
         info: dict = {}
         started = datetime.now(timezone.utc)
         clock = time.perf_counter()
         try:
-            yield info
+            if self.stopping.is_set():
+                raise Interrupted(self.stop_reason)
+            if self._heartbeat is not None and self._heartbeat.lost.is_set():
+                raise LeaseLost(run.model)
+            run.set(stage=name)
+            self.ledger.enter_stage(run, name)
+            self._cycle_state.interruptible = True  # a signal may now end the stage (maintenance/signals.py)
+            try:
+                yield info
+            finally:
+                self._cycle_state.interruptible = False
         except Decided:
             self._record_stage(run, name, started, time.perf_counter() - clock, True, info)
             raise
@@ -253,8 +329,9 @@ class Maintainer:
             raise
         except Exception as exc:  # noqa: BLE001 - any failure ends the run `failed` at this stage
             log.debug("stage %s failed:\n%s", name, traceback.format_exc())
-            self._record_stage(run, name, started, time.perf_counter() - clock, False, info, _reason(exc))
-            raise StageFailed(name, _reason(exc)) from exc
+            reason = f"interrupted ({self.stop_reason})" if self.stopping.is_set() else _reason(exc)
+            self._record_stage(run, name, started, time.perf_counter() - clock, False, info, reason)
+            raise StageFailed(name, reason) from exc
         self._record_stage(run, name, started, time.perf_counter() - clock, True, info)
 
     def _record_stage(self, run, name, started, seconds, ok, info, error=None) -> None:
@@ -277,8 +354,9 @@ class Maintainer:
         run.set(alerted=alerted)
         try:
             self.ledger.finish(run)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - kept, and written by the next cycle of this process
             log.error("could not record run %s of %s: %s", run.id, run.model, _reason(exc))
+            self._unrecorded.append(run)
         log.info("%s: %s: %s", run.model, decision, summary)
         return CycleResult(run.model, decision, summary, run.id, stage, run.values.get("serving_tag"))
 

@@ -52,8 +52,10 @@ def gate(task: str) -> str:
     from bentoml.exceptions import NotFound
 
     from zeta_serving.registry import tokenizer_fingerprint
+    from zeta_serving.serving.quiet import quiet_client_errors
     from zeta_serving.tokenizer import Tokenizer, compare_fingerprints
 
+    quiet_client_errors()  # a 400 is one INFO line, not an ERROR traceback (see serving/quiet.py)
     wanted = model_tag(task)
     try:
         ref = bentoml.models.get(wanted)
