@@ -365,10 +365,10 @@ def test_config_file_overrides_and_errors(tmp_path):
     assert config.policy("price").schedule == "30 2 * * 1" and config.policy("tag").tolerance == 0.05
     from zeta_serving.errors import ZetaError
 
-    for text, message in [('[maintenance]\nschedule = "every day"\n', "not a cron expression"),
-                          ("[maintenance]\nconfidence = 2\n", "confidence must be"),
-                          ("[maintenance]\ncolour = 1\n", "unknown maintenance keys"),
-                          ("[maintenance.models.shoes]\ntolerance = 1\n", "unknown models")]:
+    for text, message in [('[maintenance]\nschedule = "every day"\n', "schedule = 'every day': not a cron expression"),
+                          ("[maintenance]\nconfidence = 2\n", "confidence = 2: Input should be less than 1"),
+                          ("[maintenance]\ncolour = 1\n", "unknown key 'colour'"),
+                          ("[maintenance.models.shoes]\ntolerance = 1\n", r"unknown model \[maintenance.models.shoes\]")]:
         good.write_text(text)
         with pytest.raises(ZetaError, match=message):
             load_config(str(good))
@@ -428,7 +428,31 @@ def test_cli_bad_now_and_bad_config_are_one_line(tmp_path, capsys, monkeypatch):
     assert code == 1 and "not a date or time" in err and len(err.strip().splitlines()) == 1
     (tmp_path / "zeta.toml").write_text("[maintenance\n")
     code, _, err = run_cli(["status"], capsys)
-    assert code == 1 and "not valid TOML" in err
+    assert code == 2 and "not valid TOML" in err
+
+
+@pytest.mark.parametrize("text, named", [
+    ('[maintenance]\ntolerance = "high"\n', "[maintenance]: tolerance = 'high': Input should be a valid number"),
+    ("[maintenance]\nlease_seconds = -1\n", "[maintenance]: lease_seconds = -1: Input should be greater than 0"),
+    ("[maintenance]\nbootstrap = 100.7\n", "[maintenance]: bootstrap = 100.7: Input should be a valid integer"),
+    ("[maintenance]\ntolerance = inf\n", "[maintenance]: tolerance = inf: Input should be a finite number"),
+    ("[maintenanse]\ntolerance = 0.1\n", "unknown section [maintenanse] (did you mean 'maintenance'?)"),
+    ("[maintenance.models.price]\ntolerence = 0.1\n", "[maintenance.models.price]: unknown key 'tolerence' "
+                                                       "(did you mean 'tolerance'?)"),
+    ('[maintenance]\nschedule = "61 * * * *"\n', "schedule = '61 * * * *': not a cron expression"),
+    ("[maintenance]\nmin_rows = 500\nmax_eval_rows = 100\n", "max_eval_rows (100) must be >= min_rows (500)"),
+    ("[maintenance]\nmodels = 3\n", "models must be a table"),
+])
+def test_config_errors_are_one_line_naming_the_key_and_exit_2_before_anything_runs(text, named, tmp_path, capsys,
+                                                                                     monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "zeta.toml").write_text(text)
+    db = tmp_path / "untouched.db"
+    for args in (["status"], ["maintain", "--once"], ["up", "--no-serve"]):
+        code, out, err = run_cli(["--db", f"sqlite:///{db}", *args], capsys)
+        assert code == 2, (args, err)
+        assert err.startswith("zeta: error: ") and named in err and len(err.strip().splitlines()) == 1, err
+        assert not db.exists()  # nothing ran: not even the database was opened
 
 
 def test_unseen_token_jump_triggers_a_cycle_outside_the_schedule(history, tmp_path):

@@ -3,3 +3,9 @@
 
 class ZetaError(Exception):
     """A user-facing error: bad input, bad config, missing model, unreachable database."""
+
+
+class ConfigError(ZetaError):
+    """The project config is wrong: nothing runs, the CLI exits 2."""
+
+    exit_code = 2

@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> None:
         if debug:
             raise
         click.echo(f"zeta: error: {exc}", err=True)
-        sys.exit(1)
+        sys.exit(getattr(exc, "exit_code", 1))
     except KeyboardInterrupt:
         click.echo("zeta: interrupted", err=True)
         sys.exit(130)

@@ -19,22 +19,34 @@ Looked up in this order: `--config FILE`, `$ZETA_CONFIG`, `./zeta.toml`,
     alerts = ["log"]              # log, webhook
     webhook_url = ""              # or $ZETA_ALERT_WEBHOOK_URL (a secret: never logged)
     container_backend = ""        # docker | buildah | podman: also build an image per promotion
-    lease_seconds = 3600
+    lease_seconds = 90            # a crashed cycle frees the model this long after it died
 
     [maintenance.models.price]    # per-model overrides of any key above
     tolerance = 0.05
+
+Every key is validated before anything runs (types, ranges, cron syntax, unknown keys and
+sections, with a "did you mean" for a misspelling): an error is one line naming the key,
+and the CLI exits 2.
 """
 
 from __future__ import annotations
 
+import difflib
+import math
 import os
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from typing import Literal
+
+import pydantic
+from pydantic import ConfigDict, Field
 
 from zeta_serving import tasks
-from zeta_serving.errors import ZetaError
+from zeta_serving.errors import ConfigError, ZetaError
 from zeta_serving.paths import zeta_home
+
+SECTIONS = ("maintenance",)  # the top-level tables of zeta.toml this code reads
 
 
 @dataclass(frozen=True)
@@ -54,34 +66,98 @@ class Policy:
     alerts: tuple[str, ...] = ("log",)
     webhook_url: str = field(default="", repr=False)
     container_backend: str = ""
-    lease_seconds: float = 3600.0
+    lease_seconds: float = 90.0
 
     def check(self, model: str) -> "Policy":
-        from apscheduler.triggers.cron import CronTrigger
-
-        problems = []
-        if not 0.5 <= self.confidence < 1:
-            problems.append(f"confidence must be within 0.5..1, got {self.confidence}")
-        if self.tolerance < 0:
-            problems.append(f"tolerance must be >= 0, got {self.tolerance}")
-        if self.eval_days <= 0 or self.train_days <= 0:
-            problems.append("eval_days and train_days must be positive")
-        if self.min_rows < 1 or self.bootstrap < 100 or self.max_eval_rows < self.min_rows:
-            problems.append("need min_rows >= 1, bootstrap >= 100 and max_eval_rows >= min_rows")
-        if self.deployer not in ("local", "inprocess"):
-            problems.append(f"deployer must be local or inprocess, got {self.deployer!r}")
-        if self.container_backend not in ("", "docker", "buildah", "podman"):
-            problems.append(f"container_backend must be docker, buildah or podman, got {self.container_backend!r}")
-        unknown_sinks = set(self.alerts) - {"log", "webhook"}
-        if unknown_sinks:
-            problems.append(f"unknown alert sinks: {', '.join(sorted(unknown_sinks))}")
-        try:
-            CronTrigger.from_crontab(self.schedule, timezone="UTC")
-        except ValueError as exc:
-            problems.append(f"schedule {self.schedule!r} is not a cron expression ({exc})")
-        if problems:
-            raise ZetaError(f"maintenance config for {model}: " + "; ".join(problems))
+        """Cross-key rules (each key alone was checked when read)."""
+        if self.max_eval_rows < self.min_rows:
+            raise ConfigError(f"maintenance config for {model}: max_eval_rows ({self.max_eval_rows}) "
+                              f"must be >= min_rows ({self.min_rows})")
         return self
+
+
+def _cron(value: str) -> str:
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        CronTrigger.from_crontab(value, timezone="UTC")
+    except ValueError as exc:
+        raise ValueError(f"not a cron expression ({exc})") from None
+    return value
+
+
+_finite = dict(strict=True, allow_inf_nan=False)
+
+
+class _Keys(pydantic.BaseModel):
+    """What a [maintenance] or [maintenance.models.<task>] table may hold: every key optional."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+
+    schedule: str | None = None
+    eval_days: float | None = Field(None, gt=0, **_finite)
+    train_days: float | None = Field(None, gt=0, **_finite)
+    tolerance: float | None = Field(None, ge=0, **_finite)
+    confidence: float | None = Field(None, ge=0.5, lt=1, **_finite)
+    bootstrap: int | None = Field(None, ge=100, le=1_000_000)
+    min_rows: int | None = Field(None, ge=1)
+    max_eval_rows: int | None = Field(None, ge=1)
+    unseen_jump: float | None = Field(None, gt=0, le=1, **_finite)
+    early_warning_minutes: float | None = Field(None, ge=0, **_finite)
+    deployer: Literal["local", "inprocess"] | None = None
+    port: int | None = Field(None, ge=1, le=65535)
+    alerts: list[Literal["log", "webhook"]] | None = None
+    webhook_url: str | None = None
+    container_backend: Literal["", "docker", "buildah", "podman"] | None = None
+    lease_seconds: float | None = Field(None, gt=0, le=86_400, **_finite)
+
+    @pydantic.field_validator("schedule")
+    @classmethod
+    def _check_schedule(cls, value):
+        return value if value is None else _cron(value)
+
+    @pydantic.field_validator("alerts", mode="before")
+    @classmethod
+    def _one_alert(cls, value):
+        return [value] if isinstance(value, str) else value
+
+
+_KEYS = [f.name for f in fields(Policy)]
+
+
+def _validated(values, where: str) -> dict:
+    """The table's keys, checked; a ConfigError naming the first bad key otherwise."""
+    if not isinstance(values, dict):
+        raise ConfigError(f"{where} must be a table of keys, got {_shown(values)}")
+    try:
+        checked = _Keys.model_validate(values)
+    except pydantic.ValidationError as exc:
+        raise ConfigError(_one_line(exc, values, where)) from None
+    out = {k: v for k, v in checked.model_dump().items() if k in values}
+    if "alerts" in out:
+        out["alerts"] = tuple(out["alerts"])
+    return out
+
+
+def _one_line(exc: pydantic.ValidationError, values: dict, where: str) -> str:
+    error = exc.errors(include_url=False)[0]
+    key = str(error["loc"][0]) if error["loc"] else "?"
+    if error["type"] == "extra_forbidden":
+        return f"{where}: unknown key {key!r}{_did_you_mean(key, _KEYS)}"
+    message = error["msg"].removeprefix("Value error, ")
+    return f"{where}: {key} = {_shown(values.get(key))}: {message}"
+
+
+def _shown(value) -> str:
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    text = repr(value) if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else str(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _did_you_mean(name: str, known) -> str:
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(known)})"
 
 
 @dataclass(frozen=True)
@@ -93,19 +169,6 @@ class MaintenanceConfig:
         return self.policies[model]
 
 
-_KEYS = {f.name: f.type for f in fields(Policy)}
-
-
-def _coerce(values: dict, where: str) -> dict:
-    unknown = set(values) - set(_KEYS)
-    if unknown:
-        raise ZetaError(f"{where}: unknown maintenance keys: {', '.join(sorted(unknown))}")
-    out = dict(values)
-    if "alerts" in out:
-        out["alerts"] = tuple(out["alerts"]) if isinstance(out["alerts"], list) else (out["alerts"],)
-    return out
-
-
 def config_path(explicit: str | None = None) -> Path | None:
     for candidate in (explicit, os.environ.get("ZETA_CONFIG"), "zeta.toml"):
         if candidate:
@@ -113,32 +176,50 @@ def config_path(explicit: str | None = None) -> Path | None:
             if path.is_file():
                 return path
             if candidate == explicit or candidate == os.environ.get("ZETA_CONFIG"):
-                raise ZetaError(f"config file not found: {candidate}")
+                raise ConfigError(f"config file not found: {candidate}")
     home = zeta_home() / "zeta.toml"
     return home if home.is_file() else None
+
+
+def read_sections(path: Path | None) -> dict:
+    """The file's top-level tables, each known by name (a misspelled section is an error, not ignored)."""
+    if path is None:
+        return {}
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+    for name in raw:
+        if name not in SECTIONS:
+            raise ConfigError(f"{path}: unknown section [{name}]{_did_you_mean(name, SECTIONS)}")
+    return raw
 
 
 def load_config(explicit: str | None = None, **overrides) -> MaintenanceConfig:
     """Policies for every model; `overrides` (e.g. deployer="inprocess") win over the file."""
     path = config_path(explicit)
-    raw: dict = {}
-    if path is not None:
-        try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8")).get("maintenance", {})
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ZetaError(f"{path}: not valid TOML ({exc})") from None
-    per_model = raw.pop("models", {}) if isinstance(raw.get("models"), dict) else {}
-    base = replace(Policy(), **_coerce(raw, str(path)))
+    where = str(path) if path else "config"
+    raw = dict(read_sections(path).get("maintenance", {}))
+    per_model = raw.pop("models", {})
+    base = replace(Policy(), **_validated(raw, f"{where} [maintenance]"))
     if not base.webhook_url and os.environ.get("ZETA_ALERT_WEBHOOK_URL"):
         base = replace(base, webhook_url=os.environ["ZETA_ALERT_WEBHOOK_URL"])
-    names = tasks.names()
-    unknown_models = set(per_model) - set(names)
-    if unknown_models:
-        raise ZetaError(f"{path}: unknown models in [maintenance.models]: {', '.join(sorted(unknown_models))}")
+    if not isinstance(per_model, dict):
+        raise ConfigError(f"{where}: [maintenance] models must be a table of [maintenance.models.<model>] tables")
+    names = tasks.names()  # exactly the registered tasks (zeta_serving/tasks)
+    for model in per_model:
+        if model not in names:
+            raise ConfigError(f"{where}: unknown model [maintenance.models.{model}]{_did_you_mean(model, names)}")
+    chosen = _validated({k: v for k, v in overrides.items() if v is not None}, "command-line options")
     policies = {}
     for model in names:
         # The task's own defaults (its registry entry), then the file's [maintenance.models.<task>].
-        policy = replace(base, **_coerce(dict(tasks.get(model).policy), f"task {model}"))
-        policy = replace(policy, **_coerce(per_model.get(model, {}), f"{path} [maintenance.models.{model}]"))
-        policies[model] = replace(policy, **{k: v for k, v in overrides.items() if v is not None}).check(model)
+        own = _validated(dict(tasks.get(model).policy), f"task {model} (registry policy)")
+        section = _validated(per_model.get(model, {}), f"{where} [maintenance.models.{model}]")
+        policies[model] = replace(base, **{**own, **section, **chosen}).check(model)
     return MaintenanceConfig(policies, str(path) if path else "defaults")
+
+
+__all__ = ["Policy", "MaintenanceConfig", "load_config", "config_path", "ZetaError"]
