@@ -75,8 +75,7 @@ def base(tmp_path_factory):
     return folder / "base.db", weak
 
 
-@pytest.fixture
-def url(base, db_url, tmp_path):
+def _with_history(base, db_url: str, tmp_path: Path) -> str:
     """The base history in this test's database, with the weak champion held to a reference it cannot meet."""
     db, weak = base
     if db_url.startswith("sqlite"):
@@ -92,6 +91,18 @@ def url(base, db_url, tmp_path):
     Ledger(store.engine).crown(Champion("category", weak, 0.99, NOW))
     store.engine.dispose()
     return target
+
+
+@pytest.fixture
+def url(base, db_url, tmp_path):
+    """On SQLite, and on PostgreSQL when ZETA_TEST_POSTGRES_URL is set."""
+    return _with_history(base, db_url, tmp_path)
+
+
+@pytest.fixture
+def sqlite_url(base, tmp_path):
+    """On SQLite only: for the build child, which does not depend on the database."""
+    return _with_history(base, "sqlite", tmp_path)
 
 
 def start_cycle(url: str, mode: str, marker: Path, lease: float = LEASE) -> subprocess.Popen:
@@ -175,6 +186,7 @@ def next_cycle_proceeds(url: str, killed_at: float):
         return result.decision != "skipped" and result
 
     result = wait_for(attempt, LEASE + 15, "the dead cycle's lease to lapse")
+    print(f"a cycle took the model {began[-1] - killed_at:.1f}s after the kill (lease {LEASE}s)")
     return result, began[-1] - killed_at, alerts  # when the cycle that got the lease started
 
 
@@ -199,9 +211,8 @@ def test_kill_9_during_retrain_frees_the_model_within_the_lease_and_records_the_
     assert [a.run_id for a in alerts.alerts if a.decision == "failed"] == [int(dead["id"])]
 
 
-def test_kill_9_during_build_kills_the_bentoml_build_child_too(url, tmp_path):
-    if not url.startswith("sqlite"):
-        pytest.skip("the build child is the same on both databases: once is enough")
+def test_kill_9_during_build_kills_the_bentoml_build_child_too(sqlite_url, tmp_path):
+    url = sqlite_url
     proc = start_cycle(url, "build", tmp_path / "marker")
     try:
         children = wait_for(lambda: build_children(proc.pid), 180, "`bentoml build` to start")
@@ -219,11 +230,15 @@ def test_kill_9_during_build_kills_the_bentoml_build_child_too(url, tmp_path):
 
 # -- SIGTERM / SIGINT --------------------------------------------------------------------------
 
-@pytest.mark.parametrize("sig, mode, stage", [(signal.SIGTERM, "block-retrain", "retrain"),
-                                              (signal.SIGINT, "build", "build")])
-def test_a_signal_ends_the_cycle_cleanly(url, tmp_path, sig, mode, stage):
-    if mode == "build" and not url.startswith("sqlite"):
-        pytest.skip("the build child is the same on both databases: once is enough")
+def test_sigterm_during_retrain_ends_the_cycle_cleanly(url, tmp_path):
+    signal_ends_the_cycle_cleanly(url, tmp_path, signal.SIGTERM, "block-retrain", "retrain")
+
+
+def test_sigint_during_build_stops_the_build_child_and_ends_the_cycle_cleanly(sqlite_url, tmp_path):
+    signal_ends_the_cycle_cleanly(sqlite_url, tmp_path, signal.SIGINT, "build", "build")
+
+
+def signal_ends_the_cycle_cleanly(url, tmp_path, sig, mode, stage):
     marker = tmp_path / "marker"
     proc = start_cycle(url, mode, marker, lease=60)  # a long lease: only a release frees it quickly
     children = set()

@@ -9,7 +9,6 @@ import sys
 import time
 from datetime import datetime
 
-import pytest
 import sqlalchemy as sa
 
 import zeta_serving.maintenance.lease  # noqa: F401 - every table is declared on `metadata`

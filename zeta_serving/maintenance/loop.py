@@ -20,16 +20,15 @@ import threading
 import time
 import traceback
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import pandas as pd
 
 from zeta_serving import registry
 from zeta_serving.maintenance import golden
-from zeta_serving.maintenance.alerts import Alert, AlertSink, MultiSink, scrub_secrets
+from zeta_serving.maintenance.alerts import Alert, AlertSink, MultiSink
 from zeta_serving.maintenance.builder import Builder
-from zeta_serving.maintenance.clock import Clock
+from zeta_serving.maintenance.clock import Clock, SystemClock
 from zeta_serving.maintenance.config import MaintenanceConfig
 from zeta_serving.maintenance.deployers import Deployer
 from zeta_serving.maintenance.ledger import (
@@ -43,8 +42,17 @@ from zeta_serving.maintenance.ledger import (
     Ledger,
     Run,
 )
-from zeta_serving.maintenance.stats import Interval, bootstrap, paired_gain, shortfall, significantly_worse
-from zeta_serving.maintenance.clock import SystemClock
+from zeta_serving.maintenance.outcomes import (
+    CycleResult,
+    Decided,
+    Interrupted,
+    StageFailed,
+    _fmt,
+    _nonneg,
+    _reason,
+    _safe,
+)
+from zeta_serving.maintenance.stats import bootstrap, paired_gain, shortfall, significantly_worse
 from zeta_serving.maintenance.lease import Heartbeat, Lease, LeaseLost, cycle_holder, default_holder
 from zeta_serving.unseen import unseen_rate
 from zeta_serving.storage import Store
@@ -54,37 +62,6 @@ from zeta_serving.windows import Windows
 log = logging.getLogger("zeta.maintenance")
 
 ALERTING = (NOT_RECOVERED, PROMOTED_DEGRADED, FAILED)
-
-
-class StageFailed(Exception):
-    def __init__(self, stage: str, error: str):
-        super().__init__(f"{stage}: {error}")
-        self.stage, self.error = stage, error
-
-
-class Interrupted(Exception):
-    """SIGTERM or SIGINT during a cycle: it ends `failed` at its stage, children stopped, lease released."""
-
-
-class Decided(Exception):
-    """A cycle ended early with a decision (skipped, healthy, not-recovered)."""
-
-    def __init__(self, decision: str, summary: str):
-        super().__init__(summary)
-        self.decision, self.summary = decision, summary
-
-
-@dataclass(frozen=True)
-class CycleResult:
-    model: str
-    decision: str
-    summary: str
-    run_id: int | None
-    failed_stage: str | None = None
-    serving_tag: str | None = None
-
-    def as_dict(self) -> dict:
-        return dict(self.__dict__)
 
 
 class Maintainer:
@@ -401,26 +378,6 @@ class Maintainer:
             return None  # one early cycle a day at most: the schedule does the rest
         log.warning("%s: unseen-token rate %.3f vs %.3f at training: running a cycle now", model, rate, trained_rate)
         return self.run(model, trigger="early-warning")
-
-
-def _fmt(interval: Interval) -> str:
-    return f"{interval.score:.4f} [{interval.low:.4f}, {interval.high:.4f}]"
-
-
-def _nonneg(value) -> float | None:
-    return None if value is None or float(value) < 0 else float(value)
-
-
-def _reason(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return scrub_secrets(f"{type(exc).__name__}: {text}" if type(exc).__name__ not in text else text)[:500]
-
-
-def _safe(fn):
-    try:
-        return fn()
-    except Exception:  # noqa: BLE001
-        return None
 
 
 __all__ = ["Maintainer", "CycleResult"]
