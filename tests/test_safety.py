@@ -172,3 +172,21 @@ def test_serve_backends_die_with_a_deployer_killed_with_sigkill(trained_store):
         time.sleep(0.2)
     left = [p for p in children if _alive(p)]
     assert not left, f"{len(left)} of {len(children)} processes outlived their parent"
+
+
+def test_a_child_started_from_a_thread_that_ends_keeps_running():
+    """PR_SET_PDEATHSIG fires when the *starting thread* exits: a deploy made from a short-lived thread
+    must not lose its backend when that thread ends (children start on one long-lived thread)."""
+    from zeta_serving import procs
+
+    started = []
+    thread = threading.Thread(target=lambda: started.append(procs.popen(["sleep", "30"], guarded=True)))
+    thread.start()
+    thread.join()
+    time.sleep(1.5)
+    child = started[0]
+    try:
+        assert child.poll() is None, "the child died with the thread that started it"
+    finally:
+        procs.kill_group(child)
+        child.wait()

@@ -7,21 +7,24 @@ never runs a line of cleanup. A command with children of its own runs under
 zeta_serving.guard (`guarded=True`), which takes the whole group down with it. Children that
 are still running when a cycle is interrupted are stopped through `stop_all`.
 
-PR_SET_PDEATHSIG fires on the death of the starting *thread*: children are therefore started
-from threads that live as long as their work (the cycle's thread, the deployer's caller);
-a grandchild that detaches itself from the group is outside this guarantee (see README Limits).
+PR_SET_PDEATHSIG fires on the death of the starting *thread*, so every child is started from
+one long-lived spawner thread, whichever thread asks. A process that detaches itself from
+the guard's ancestry (a double fork) is outside this guarantee (see README Limits).
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import ctypes
 import ctypes.util
 import os
+import queue
 import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from typing import Any
 
 PR_SET_PDEATHSIG = 1
@@ -61,7 +64,37 @@ def popen(cmd: list[str], *, guarded: bool = False, **kwargs: Any) -> subprocess
         cmd, sig = [sys.executable, "-m", "zeta_serving.guard", *cmd], signal.SIGTERM
     else:
         sig = signal.SIGKILL
-    return subprocess.Popen(cmd, start_new_session=True, preexec_fn=_dying_with(os.getpid(), sig), **kwargs)
+    preexec = _dying_with(os.getpid(), sig)
+    # Started from the spawner thread: PR_SET_PDEATHSIG fires when the *starting thread* exits, and
+    # the thread that asks (a deploy, a scheduled cycle) may end long before the child should.
+    return _in_spawner(lambda: subprocess.Popen(cmd, start_new_session=True, preexec_fn=preexec, **kwargs))
+
+
+_spawner: tuple[threading.Thread, queue.SimpleQueue[Any]] | None = None
+_spawner_lock = threading.Lock()
+
+
+def _in_spawner(start: Callable[[], subprocess.Popen[Any]]) -> subprocess.Popen[Any]:
+    """Run `start` on one long-lived thread of this process (made on first use) and return its result."""
+    global _spawner
+    with _spawner_lock:
+        if _spawner is None or not _spawner[0].is_alive():
+            requests: queue.SimpleQueue[Any] = queue.SimpleQueue()
+            thread = threading.Thread(target=_serve, args=(requests,), name="zeta-spawner", daemon=True)
+            thread.start()
+            _spawner = (thread, requests)
+    done: concurrent.futures.Future[subprocess.Popen[Any]] = concurrent.futures.Future()
+    _spawner[1].put((start, done))
+    return done.result()
+
+
+def _serve(requests: queue.SimpleQueue[Any]) -> None:
+    while True:
+        start, done = requests.get()
+        try:
+            done.set_result(start())
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller
+            done.set_exception(exc)
 
 
 def kill_group(proc: subprocess.Popen, sig: int = signal.SIGKILL) -> None:
