@@ -1,163 +1,297 @@
-"""Serving throughput and latency: in-process limit vs FastAPI wrapper vs bento (no batching / batching).
+"""Serving speed: the bento vs a plain FastAPI wrapper vs the in-process batch limit, driven by wrk.
 
-  python bench/serve.py [--requests 400] [--concurrency 1 8 32]
+  python bench/serve.py [--seconds 10] [--connections 1 8 32 128] [--serve all|per-model|both]
+                        [--stall-seconds 60] [--overload-connections 256] [--json FILE]
 
-Trains the three models on synthetic listings into a private BENTOML_HOME,
-then for each endpoint and concurrency level sends the same single-listing
-requests (Japanese names from the generator) to:
-  (a) in-process   predictors called directly, one listing per call (no HTTP: the limit)
-  (b) fastapi      bench/fastapi_app.py under uvicorn, one worker
-  (c) bento-nobatch  the all-in-one service with ZETA_ADAPTIVE_BATCHING=0
-  (d) bento-batch    the all-in-one service with adaptive batching (the default)
-and prints requests/s, p50 and p99, with the ratios the serving issue asks for.
-Everything (clients included) shares this machine's cores: compare rows, not absolutes.
+Trains the models on synthetic listings into a private BENTOML_HOME, then:
+  (b) in-process  listings/s of each model's predict on batches of 1, 32, 128 and 256 (the limit)
+  (a) fastapi     bench/fastapi_app.py under uvicorn with 1 and with 2 workers (the stronger is the peer)
+  (c) bento       `bentoml serve` of the all-in-one service (`all`) and/or the per-model services
+All servers run at once and each (endpoint, level) is measured on each server in turn, so the
+machine's noise hits them alike: compare the ratios. wrk runs one thread; each level cycles through
+its own fresh bodies (varied generated listings), so the tokenizer cache is cold at its start.
+Then, on the bento only: batch routes (256 listings a request) as listings/s against the in-process
+limit; p99 at half its peak rate (wrk holding a fixed rate); a stall check (no request over 1 s at 32
+connections); overload (256 connections: status counts, socket errors, and, from a sequential probe
+beside wrk, the latency of admitted answers and of 503s).
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
+import json
 import os
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
-import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import wrk  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-def bodies(n: int) -> dict[str, list[dict]]:
-    """Per task, n request bodies: the fields its request schema takes, from synthetic listings."""
-    from zeta_serving import synth, tasks
+BIN = Path(sys.executable).parent
+ROUTES = {"price": "/price", "category": "/category", "tag": "/tags"}
+SERVICES = {"price": "services.price.service:PriceService", "category": "services.category.service:CategoryService",
+            "tag": "services.tag.service:TagService"}
+BODIES_PER_LEVEL = 3000
+BATCH = 256
 
-    records = synth.generate_day(date(2026, 6, 1), n, seed=99).to_dict("records")
-    out = {}
-    for task in tasks.all_tasks():
-        fields = [f for f in task.request.model_fields if f in records[0]]
-        out[task.name] = [{f: (int(r[f]) if f in ("condition", "shipping") else r[f]) for f in fields}
-                          for r in records]
+
+def listing_bodies(n: int, seed: int) -> dict[str, list[dict]]:
+    from zeta_serving import synth
+
+    frame = synth.generate_day(date(2026, 6, 1) + timedelta(days=seed), n, seed=1000 + seed)
+    out: dict[str, list[dict]] = {"price": [], "category": [], "tag": []}
+    for row in frame.itertuples():
+        out["price"].append({"name": row.name, "description": row.description, "brand": row.brand,
+                             "condition": int(row.condition), "shipping": int(row.shipping), "category": row.category})
+        out["category"].append({"name": row.name, "brand": row.brand, "k": 3})
+        out["tag"].append({"name": row.name, "description": row.description})
     return out
 
 
-async def load(url: str, requests: list[dict], concurrency: int) -> tuple[float, np.ndarray, int]:
-    latencies: list[float] = []
-    failures = 0
-    queue = list(enumerate(requests))
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
-        async def worker():
-            nonlocal failures
-            while queue:
-                _, body = queue.pop()
-                t = time.perf_counter()
-                response = await client.post(url, json=body)
-                latencies.append(time.perf_counter() - t)
-                failures += response.status_code != 200
+class Bodies:
+    """A fresh set of bodies for every run, never seen by any server before it: a cold tokenizer cache."""
 
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        elapsed = time.perf_counter() - started
-    return len(requests) / elapsed, np.array(latencies) * 1000, failures
+    def __init__(self) -> None:
+        self.seed = 0
+
+    def next(self, n: int = BODIES_PER_LEVEL) -> dict[str, list[dict]]:
+        self.seed += 1
+        return listing_bodies(n, self.seed)
 
 
-def in_process(task: str, requests: list[dict]) -> tuple[float, np.ndarray]:
-    from zeta_serving import registry, tasks
-    from zeta_serving.serving import runtime
+def in_process_limit(bodies: Bodies, sizes=(1, 32, 128, 256), seconds: float = 3.0) -> dict:
+    from zeta_serving import registry
+    from zeta_serving.serving import predictors, runtime, schemas
 
-    model, saved = registry.load(runtime.model_tag(task))
-    schema, predict = tasks.get(task).request, tasks.get(task).predict
-    latencies = []
-    started = time.perf_counter()
-    for body in requests:
-        t = time.perf_counter()
-        predict(model, saved.tag, [schema.model_validate(body)])
-        latencies.append(time.perf_counter() - t)
-    return len(requests) / (time.perf_counter() - started), np.array(latencies) * 1000
+    schema = {"price": schemas.PriceListing, "category": schemas.CategoryListing, "tag": schemas.TagListing}
+    predict = {"price": predictors.price, "category": predictors.category, "tag": predictors.tags}
+    out = {}
+    for task in ROUTES:
+        model, saved = registry.load(runtime.model_tag(task))
+        for size in sizes:
+            items = [schema[task].model_validate(b) for b in bodies.next(2000)[task]]
+            done, started = 0, time.perf_counter()
+            while time.perf_counter() - started < seconds and done + size <= len(items):
+                predict[task](model, saved.tag, items[done:done + size])
+                done += size
+            out[f"{task}/{size}"] = round(done / (time.perf_counter() - started), 1)
+    return out
 
 
-def start(cmd: list[str], port: int, env: dict) -> subprocess.Popen:
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
-    deadline = time.monotonic() + 120
+def start(name: str, cmd: list[str], port: int, env: dict) -> subprocess.Popen:
+    log = open(Path(tempfile.gettempdir()) / f"zeta-bench-{name}.log", "wb")
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{name} exited with {proc.returncode}; see {log.name}")
         try:
-            # BentoML publishes /docs.json, FastAPI /openapi.json: either means the app is up.
             if any(httpx.get(f"http://127.0.0.1:{port}{p}", timeout=2).status_code == 200
-                   for p in ("/docs.json", "/openapi.json")):
+                   for p in ("/readyz", "/openapi.json")):
                 return proc
         except httpx.HTTPError:
-            time.sleep(0.5)
+            pass
+        time.sleep(0.5)
     os.killpg(proc.pid, signal.SIGKILL)
-    raise RuntimeError(f"{cmd} did not come up")
+    raise RuntimeError(f"{name} did not come up; see {log.name}")
 
 
 def stop(proc: subprocess.Popen) -> None:
-    os.killpg(proc.pid, signal.SIGTERM)
     try:
+        os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=20)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def servers(mode: str) -> dict[str, dict[str, list[str]]]:
+    """name -> {task -> command}; {port} is filled in per task."""
+    uvicorn = [sys.executable, "-m", "uvicorn", "bench.fastapi_app:app", "--port", "{port}", "--log-level", "warning"]
+    all_tasks = {task: None for task in ROUTES}
+    out = {"fastapi-1w": dict.fromkeys(all_tasks, uvicorn + ["--workers", "1"]),
+           "fastapi-2w": dict.fromkeys(all_tasks, uvicorn + ["--workers", "2"])}
+    bento = [str(BIN / "bentoml"), "serve", "--host", "127.0.0.1", "--port", "{port}"]
+    if mode in ("all", "both"):
+        out["bento-all"] = dict.fromkeys(all_tasks, bento + ["services.all.service:Suggest"])
+    if mode in ("per-model", "both"):
+        out["bento-model"] = {task: bento + [SERVICES[task]] for task in ROUTES}
+    return out
+
+
+class Fleet:
+    """Every server up at once; url(name, task) is where that server answers that task."""
+
+    def __init__(self, mode: str, env: dict) -> None:
+        self.procs: list[subprocess.Popen] = []
+        self.urls: dict[tuple[str, str], str] = {}
+        port = 3941
+        for name, per_task in servers(mode).items():
+            started: dict[tuple, str] = {}
+            for task, cmd in per_task.items():
+                key = tuple(cmd)
+                if key not in started:
+                    self.procs.append(start(f"{name}-{task}", [c.format(port=port) for c in cmd], port, env))
+                    started[key] = f"http://127.0.0.1:{port}"
+                    port += 1
+                self.urls[(name, task)] = started[key]
+        self.names = list(servers(mode))
+
+    def close(self) -> None:
+        for proc in self.procs:
+            stop(proc)
+
+
+def probe(url: str, bodies: list[dict], stop_at: float) -> list[tuple[int, float]]:
+    """Sequential requests beside wrk: (status, ms) of each, to tell admitted from refused latency."""
+    seen = []
+    with httpx.Client(timeout=30) as client:
+        i = 0
+        while time.monotonic() < stop_at:
+            t = time.perf_counter()
+            try:
+                status = client.post(url, json=bodies[i % len(bodies)]).status_code
+            except httpx.HTTPError:
+                status = 0
+            seen.append((status, (time.perf_counter() - t) * 1000))
+            i += 1
+    return seen
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q / 100 * (len(values) - 1))))]
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--requests", type=int, default=400)
-    ap.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32])
+    ap.add_argument("--seconds", type=float, default=10)
+    ap.add_argument("--connections", type=int, nargs="+", default=[1, 8, 32, 128])
+    ap.add_argument("--tasks", nargs="+", default=list(ROUTES), choices=list(ROUTES))
+    ap.add_argument("--serve", choices=["all", "per-model", "both"], default="all")
+    ap.add_argument("--stall-seconds", type=float, default=60, help="0 skips the stall check")
+    ap.add_argument("--overload-connections", type=int, default=256, help="0 skips the overload check")
     ap.add_argument("--train-rows-per-day", type=int, default=1500)
+    ap.add_argument("--json", type=Path, help="also write every figure here")
     args = ap.parse_args()
 
     home = Path(tempfile.mkdtemp(prefix="zeta-bench-serve-"))
     os.environ.update(BENTOML_HOME=str(home / "bentoml"), BENTOML_DO_NOT_TRACK="true")
-    from zeta_serving import synth, tasks
+    from zeta_serving import synth
     from zeta_serving.store import ListingStore
     from zeta_serving.trainer import train_task
 
-    routes = {t.name: t.route for t in tasks.all_tasks()}
     store = ListingStore(f"sqlite:///{home / 'zeta.db'}")
     for frame in synth.generate(date(2026, 5, 1), 20, args.train_rows_per_day, seed=1):
         store.insert(frame)
-    for task in routes:
+    for task in ROUTES:
         train_task(store, task)
-    reqs = bodies(args.requests)
-    results: dict[tuple[str, str, int], tuple[float, float, float, int]] = {}
-    for task in routes:
-        rps, lat = in_process(task, reqs[task])
-        results[("in-process", task, 1)] = (rps, np.percentile(lat, 50), np.percentile(lat, 99), 0)
+    bodies = Bodies()
+    report: dict = {"in_process": in_process_limit(bodies), "levels": {}, "batch": {}, "half_rate": {},
+                    "stall": {}, "overload": {}}
+    print("in-process listings/s:", json.dumps(report["in_process"]), flush=True)
 
-    env = {**os.environ}
-    servers = {
-        "fastapi": [sys.executable, "-m", "uvicorn", "bench.fastapi_app:app", "--port", "{port}", "--log-level",
-                    "warning"],
-        "bento-nobatch": [str(Path(sys.executable).parent / "bentoml"), "serve", "services.all.service:Suggest",
-                          "--port", "{port}"],
-        "bento-batch": [str(Path(sys.executable).parent / "bentoml"), "serve", "services.all.service:Suggest",
-                        "--port", "{port}"],
-    }
-    for port, (name, cmd) in enumerate(servers.items(), start=3941):
-        server_env = {**env, "ZETA_ADAPTIVE_BATCHING": "0" if name == "bento-nobatch" else "1"}
-        proc = start([c.format(port=port) for c in cmd], port, server_env)
-        try:
-            for task, route in routes.items():
-                asyncio.run(load(f"http://127.0.0.1:{port}{route}", reqs[task][:50], 8))  # warm up
-                for c in args.concurrency:
-                    rps, lat, failed = asyncio.run(load(f"http://127.0.0.1:{port}{route}", reqs[task], c))
-                    results[(name, task, c)] = (rps, np.percentile(lat, 50), np.percentile(lat, 99), failed)
-        finally:
-            stop(proc)
+    fleet = Fleet(args.serve, {**os.environ})
+    bentos = [n for n in fleet.names if n.startswith("bento")]
+    try:
+        for task in args.tasks:
+            for c in args.connections:
+                level = bodies.next()[task]
+                for name in fleet.names:
+                    r = wrk.run(fleet.urls[(name, task)], ROUTES[task], level, c, args.seconds)
+                    report["levels"][f"{name}/{task}/{c}"] = r.as_dict()
+                    print(f"{name:12s} {task:9s} c={c:<4d} {r.rps:8.1f} r/s  p50 {r.p50_ms:7.2f}  p99 {r.p99_ms:8.2f}"
+                          f"  max {r.max_ms:8.1f}  errors {r.errors}", flush=True)
+        for name in bentos:
+            for task in args.tasks:
+                one = bodies.next(BATCH * 8)[task]
+                batches = [{"listings": one[i:i + BATCH]} for i in range(0, len(one), BATCH)]
+                for c in (1, 2, 8):
+                    r = wrk.run(fleet.urls[(name, task)], ROUTES[task] + "/batch", batches, c, args.seconds)
+                    report["batch"][f"{name}/{task}/{c}"] = {**r.as_dict(), "listings_per_s": round(r.rps * BATCH, 1)}
+                    print(f"{name:12s} {task}/batch c={c}: {r.rps * BATCH:9.1f} listings/s  errors {r.errors}",
+                          flush=True)
+                peak = max(report["levels"][f"{name}/{task}/{c}"]["rps"] for c in args.connections)
+                r = wrk.run(fleet.urls[(name, task)], ROUTES[task], bodies.next()[task], 32, args.seconds, rate=peak / 2)
+                report["half_rate"][f"{name}/{task}"] = {**r.as_dict(), "target_rps": round(peak / 2, 1)}
+                print(f"{name:12s} {task:9s} at {peak / 2:.0f} r/s (half the peak): p99 {r.p99_ms:.2f} ms, "
+                      f"got {r.rps:.0f} r/s", flush=True)
+                if args.stall_seconds:
+                    r = wrk.run(fleet.urls[(name, task)], ROUTES[task], bodies.next()[task], 32, args.stall_seconds)
+                    report["stall"][f"{name}/{task}"] = r.as_dict()
+                    print(f"{name:12s} {task:9s} stall check c=32 {args.stall_seconds:.0f}s: max {r.max_ms:.1f} ms, "
+                          f"{r.requests} requests, errors {r.errors}", flush=True)
+                if args.overload_connections:
+                    report["overload"][f"{name}/{task}"] = overload(fleet.urls[(name, task)], ROUTES[task], bodies,
+                                                                   args.overload_connections, args.seconds)
+    finally:
+        fleet.close()
+    print_tables(report, fleet.names, args)
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=1))
 
-    print(f"\n{'setup':15s} {'endpoint':9s} {'conc':>4s} {'req/s':>8s} {'p50 ms':>8s} {'p99 ms':>8s} {'failed':>6s}")
-    for (name, task, c), (rps, p50, p99, failed) in results.items():
-        print(f"{name:15s} {task:9s} {c:>4d} {rps:>8.1f} {p50:>8.2f} {p99:>8.2f} {failed:>6d}")
-    print("\nratios (throughput):")
-    for task in routes:
-        for c in args.concurrency:
-            fa, nb, b = (results[(n, task, c)][0] for n in ("fastapi", "bento-nobatch", "bento-batch"))
-            print(f"  {task:9s} c={c:<3d} bento-batch / fastapi = {b / fa:5.2f}x   "
-                  f"bento-batch / bento-nobatch = {b / nb:5.2f}x")
+
+def overload(url: str, route: str, bodies: Bodies, connections: int, seconds: float) -> dict:
+    level = bodies.next()
+    task = next(t for t, r in ROUTES.items() if r == route)
+    seen: list = []
+    prober = threading.Thread(target=lambda: seen.extend(probe(url + route, level[task][::-1], time.monotonic()
+                                                                 + seconds)))
+    prober.start()
+    r = wrk.run(url, route, level[task], connections, seconds)
+    prober.join()
+    ok = [ms for status, ms in seen if status == 200]
+    refused = [ms for status, ms in seen if status == 503]
+    out = {**r.as_dict(), "other_statuses": sum(n for code, n in r.codes.items() if code not in (200, 503)),
+           "probe_ok_p99_ms": round(percentile(ok, 99), 1), "probe_503_p99_ms": round(percentile(refused, 99), 1),
+           "probe_503_max_ms": round(max(refused, default=float("nan")), 1), "probe_n": len(seen),
+           "probe_other": sum(1 for status, _ in seen if status not in (200, 503))}
+    print(f"overload c={connections} {route}: {r.codes} socket errors {r.socket_errors}, p99 all {r.p99_ms:.0f} ms;"
+          f" probe: 200 p99 {out['probe_ok_p99_ms']} ms, 503 p99 {out['probe_503_p99_ms']} ms (n={len(seen)})",
+          flush=True)
+    return out
+
+
+def print_tables(report: dict, names: list[str], args) -> None:
+    print("\n| server | endpoint | c | req/s | p50 ms | p99 ms | max ms | errors |\n| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for key, r in report["levels"].items():
+        name, task, c = key.split("/")
+        print(f"| {name} | {task} | {c} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['max_ms']:.0f} "
+              f"| {r['errors']} |")
+    print("\nratio to the stronger FastAPI (1 or 2 workers), requests/s:")
+    header = " | ".join(f"c={c}" for c in args.connections)
+    print(f"| bento | endpoint | {header} |\n| --- | --- |{' --- |' * len(args.connections)}")
+    for name in (n for n in names if n.startswith("bento")):
+        for task in args.tasks:
+            cells = []
+            for c in args.connections:
+                peer = max(report["levels"][f"fastapi-{w}w/{task}/{c}"]["rps"] for w in (1, 2))
+                cells.append(f"{report['levels'][f'{name}/{task}/{c}']['rps'] / peer:.2f}x")
+            print(f"| {name} | {task} | {' | '.join(cells)} |")
+    print("\nbatch routes (256 listings a request), listings/s vs the in-process limit (batches of 256):")
+    for key, r in report["batch"].items():
+        name, task, c = key.split("/")
+        limit = report["in_process"][f"{task}/256"]
+        print(f"  {name} {task} c={c}: {r['listings_per_s']:.0f} = {r['listings_per_s'] / limit:.0%} of {limit:.0f}")
+    for key, r in report["half_rate"].items():
+        print(f"  half-peak {key}: {r['rps']:.0f} r/s (target {r['target_rps']:.0f}), p99 {r['p99_ms']:.1f} ms")
+    for key, r in report["stall"].items():
+        print(f"  stall {key}: max {r['max_ms']:.0f} ms over {r['requests']} requests, errors {r['errors']}")
+    for key, r in report["overload"].items():
+        print(f"  overload {key}: codes {r['codes']}, other statuses {r['other_statuses']}, socket errors "
+              f"{r['socket_errors']}, probe 200 p99 {r['probe_ok_p99_ms']} ms, 503 p99 {r['probe_503_p99_ms']} ms")
 
 
 if __name__ == "__main__":
