@@ -119,7 +119,7 @@ def run(url: str, path: str, bodies: list[dict], connections: int, seconds: floa
     with tempfile.NamedTemporaryFile("w", suffix=".lua", encoding="utf-8", delete=False) as f:
         f.write(script(path, texts, rate))
     try:
-        proc = subprocess.run([WRK, "-t1", f"-c{connections}", f"-d{seconds}s", f"--timeout={timeout_s}s",
+        proc = subprocess.run([WRK, "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", f"--timeout={timeout_s}s",
                                "-s", f.name, url], capture_output=True, text=True, timeout=seconds + 60)
     finally:
         Path(f.name).unlink(missing_ok=True)
