@@ -2,11 +2,13 @@
 
   python bench/serve.py [--seconds 10] [--connections 1 8 32 128] [--serve all|per-model|both]
                         [--stall-seconds 60] [--overload-connections 256] [--json FILE]
+                        [--before SOURCE_TREE] [--home DIR]
 
 Trains the models on synthetic listings into a private BENTOML_HOME, then:
   (b) in-process  listings/s of each model's predict on batches of 1, 32, 128 and 256 (the limit)
   (a) fastapi     bench/fastapi_app.py under uvicorn with 1 and with 2 workers (the stronger is the peer)
   (c) bento       `bentoml serve` of the all-in-one service (`all`) and/or the per-model services
+  (d) bento-before the same bento from another checkout (--before, e.g. a worktree of an older commit)
 All servers run at once and each (endpoint, level) is measured on each server in turn, so the
 machine's noise hits them alike: compare the ratios. wrk runs one thread; each level cycles through
 its own fresh bodies (varied generated listings), so the tokenizer cache is cold at its start.
@@ -37,23 +39,24 @@ import wrk  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-ROUTES = {"price": "/price", "category": "/category", "tag": "/tags"}
-SERVICES = {"price": "services.price.service:PriceService", "category": "services.category.service:CategoryService",
-            "tag": "services.tag.service:TagService"}
+from zeta_serving import tasks  # noqa: E402
+
+ROUTES = {task.name: task.route for task in tasks.all_tasks()}
+SERVICES = {task.name: task.service for task in tasks.all_tasks()}
 BODIES_PER_LEVEL = 3000
 BATCH = 256
 
 
 def listing_bodies(n: int, seed: int) -> dict[str, list[dict]]:
+    """Per task, n request bodies (the fields its request schema takes) from fresh synthetic listings."""
     from zeta_serving import synth
 
-    frame = synth.generate_day(date(2026, 6, 1) + timedelta(days=seed), n, seed=1000 + seed)
-    out: dict[str, list[dict]] = {"price": [], "category": [], "tag": []}
-    for row in frame.itertuples():
-        out["price"].append({"name": row.name, "description": row.description, "brand": row.brand,
-                             "condition": int(row.condition), "shipping": int(row.shipping), "category": row.category})
-        out["category"].append({"name": row.name, "brand": row.brand, "k": 3})
-        out["tag"].append({"name": row.name, "description": row.description})
+    records = synth.generate_day(date(2026, 6, 1) + timedelta(days=seed), n, seed=1000 + seed).to_dict("records")
+    out = {}
+    for task in tasks.all_tasks():
+        fields = [f for f in task.request.model_fields if f in records[0]]
+        out[task.name] = [{f: (int(r[f]) if f in ("condition", "shipping") else r[f]) for f in fields}
+                          for r in records]
     return out
 
 
@@ -70,26 +73,25 @@ class Bodies:
 
 def in_process_limit(bodies: Bodies, sizes=(1, 32, 128, 256), seconds: float = 3.0) -> dict:
     from zeta_serving import registry
-    from zeta_serving.serving import predictors, runtime, schemas
+    from zeta_serving.serving import runtime
 
-    schema = {"price": schemas.PriceListing, "category": schemas.CategoryListing, "tag": schemas.TagListing}
-    predict = {"price": predictors.price, "category": predictors.category, "tag": predictors.tags}
     out = {}
     for task in ROUTES:
         model, saved = registry.load(runtime.model_tag(task))
+        schema, predict = tasks.get(task).request, tasks.get(task).predict
         for size in sizes:
-            items = [schema[task].model_validate(b) for b in bodies.next(2000)[task]]
+            items = [schema.model_validate(b) for b in bodies.next(2000)[task]]
             done, started = 0, time.perf_counter()
             while time.perf_counter() - started < seconds and done + size <= len(items):
-                predict[task](model, saved.tag, items[done:done + size])
+                predict(model, saved.tag, items[done:done + size])
                 done += size
             out[f"{task}/{size}"] = round(done / (time.perf_counter() - started), 1)
     return out
 
 
-def start(name: str, cmd: list[str], port: int, env: dict) -> subprocess.Popen:
+def start(name: str, cmd: list[str], port: int, env: dict, cwd: Path = ROOT) -> subprocess.Popen:
     log = open(Path(tempfile.gettempdir()) / f"zeta-bench-{name}.log", "wb")
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -115,7 +117,7 @@ def stop(proc: subprocess.Popen) -> None:
         pass
 
 
-def servers(mode: str) -> dict[str, dict[str, list[str]]]:
+def servers(mode: str, before: Path | None = None) -> dict[str, dict[str, list[str]]]:
     """name -> {task -> command}; {port} is filled in per task."""
     uvicorn = [sys.executable, "-m", "uvicorn", "bench.fastapi_app:app", "--port", "{port}", "--log-level", "warning"]
     all_tasks = {task: None for task in ROUTES}
@@ -126,26 +128,36 @@ def servers(mode: str) -> dict[str, dict[str, list[str]]]:
         out["bento-all"] = dict.fromkeys(all_tasks, bento + ["services.all.service:Suggest"])
     if mode in ("per-model", "both"):
         out["bento-model"] = {task: bento + [SERVICES[task]] for task in ROUTES}
+    if before:
+        out["bento-before"] = dict.fromkeys(all_tasks, bento + ["services.all.service:Suggest"])
     return out
 
 
 class Fleet:
     """Every server up at once; url(name, task) is where that server answers that task."""
 
-    def __init__(self, mode: str, env: dict) -> None:
+    def __init__(self, mode: str, env: dict, before: Path | None = None) -> None:
         self.procs: list[subprocess.Popen] = []
         self.urls: dict[tuple[str, str], str] = {}
         port = 3941
-        for name, per_task in servers(mode).items():
-            started: dict[tuple, str] = {}
-            for task, cmd in per_task.items():
-                key = tuple(cmd)
-                if key not in started:
-                    self.procs.append(start(f"{name}-{task}", [c.format(port=port) for c in cmd], port, env))
-                    started[key] = f"http://127.0.0.1:{port}"
-                    port += 1
-                self.urls[(name, task)] = started[key]
-        self.names = list(servers(mode))
+        try:
+            for name, per_task in servers(mode, before).items():
+                # The older checkout's modules come first on its path, whatever is installed.
+                server_env = {**env, "PYTHONPATH": str(before)} if name == "bento-before" else env
+                cwd = before if name == "bento-before" else ROOT
+                started: dict[tuple, str] = {}
+                for task, cmd in per_task.items():
+                    key = tuple(cmd)
+                    if key not in started:
+                        self.procs.append(start(f"{name}-{task}", [c.format(port=port) for c in cmd], port,
+                                                server_env, cwd))
+                        started[key] = f"http://127.0.0.1:{port}"
+                        port += 1
+                    self.urls[(name, task)] = started[key]
+        except BaseException:
+            self.close()
+            raise
+        self.names = list(servers(mode, before))
 
     def close(self) -> None:
         for proc in self.procs:
@@ -185,25 +197,29 @@ def main() -> None:
     ap.add_argument("--overload-connections", type=int, default=256, help="0 skips the overload check")
     ap.add_argument("--train-rows-per-day", type=int, default=1500)
     ap.add_argument("--json", type=Path, help="also write every figure here")
+    ap.add_argument("--before", type=Path, help="also serve the all-in-one bento from this source tree")
+    ap.add_argument("--home", type=Path, help="a bench home to reuse (its models), instead of training anew")
     args = ap.parse_args()
 
-    home = Path(tempfile.mkdtemp(prefix="zeta-bench-serve-"))
+    home = args.home or Path(tempfile.mkdtemp(prefix="zeta-bench-serve-"))
     os.environ.update(BENTOML_HOME=str(home / "bentoml"), BENTOML_DO_NOT_TRACK="true")
-    from zeta_serving import synth
-    from zeta_serving.store import ListingStore
-    from zeta_serving.trainer import train_task
+    print(f"bench home {home}", flush=True)
+    if not (home / "zeta.db").exists():
+        from zeta_serving import synth
+        from zeta_serving.store import ListingStore
+        from zeta_serving.trainer import train_task
 
-    store = ListingStore(f"sqlite:///{home / 'zeta.db'}")
-    for frame in synth.generate(date(2026, 5, 1), 20, args.train_rows_per_day, seed=1):
-        store.insert(frame)
-    for task in ROUTES:
-        train_task(store, task)
+        store = ListingStore(f"sqlite:///{home / 'zeta.db'}")
+        for frame in synth.generate(date(2026, 5, 1), 20, args.train_rows_per_day, seed=1):
+            store.insert(frame)
+        for task in ROUTES:
+            train_task(store, task)
     bodies = Bodies()
     report: dict = {"in_process": in_process_limit(bodies), "levels": {}, "batch": {}, "half_rate": {},
                     "stall": {}, "overload": {}}
     print("in-process listings/s:", json.dumps(report["in_process"]), flush=True)
 
-    fleet = Fleet(args.serve, {**os.environ})
+    fleet = Fleet(args.serve, {**os.environ}, args.before.resolve() if args.before else None)
     bentos = [n for n in fleet.names if n.startswith("bento")]
     try:
         for task in args.tasks:

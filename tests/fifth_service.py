@@ -1,7 +1,7 @@
 """The fifth task's service: the same three lines every task's service module has."""
 
 from tests.fifth_task import TASK
-from zeta_serving.serving.routes import api_service, model_service
+from zeta_serving.serving.routes import api_service, served_model
 
-MedianModel = model_service(TASK, __name__)
+MedianModel = served_model(TASK, __name__)
 MedianService = api_service("zeta-median", TASK.summary, [(TASK, MedianModel)], __name__)

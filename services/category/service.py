@@ -1,9 +1,9 @@
-"""Category suggestion: the model service (adaptive batching) and the public API service, from the task registry."""
+"""Category suggestion: the public API service with its model in process, from the task registry."""
 
 from zeta_serving import tasks
-from zeta_serving.serving.routes import api_service, model_service
+from zeta_serving.serving.routes import api_service, served_model
 
 TASK = tasks.get("category")
-CategoryModel = model_service(TASK, __name__)
+CategoryModel = served_model(TASK, __name__)
 CategoryService = api_service("zeta-category", TASK.summary, [(TASK, CategoryModel)], __name__)
 MODEL = CategoryModel  # what services/all picks up

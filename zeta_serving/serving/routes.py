@@ -1,49 +1,44 @@
-"""The public endpoints and model services of any registered task, built in one place.
+"""The public endpoints and the served models of any registered task, built in one place.
 
-`model_service(task)` is the task's model service: it loads the model (behind the
-tokenizer gate) and exposes a batchable `predict`. `api_service(name, doc, [(task,
-model service), ...])` is a service with `<route>` and `<route>/batch` for each task,
-calling `<task>_model = bentoml.depends(<model service>)`. Single-listing calls go to
-`predict` as a batch of one, so concurrent single requests are merged by BentoML's
-adaptive batching exactly like batch requests.
+`served_model(task, module)` is the task's model, gated at import (the tokenizer check):
+its tag and the BentoModel a bento packs. `api_service(name, doc, [(task, served model),
+...])` is a service with `<route>` and `<route>/batch` for each task that runs those models
+in its own process, each behind an in-process micro-batcher (see `inprocess.py` for why
+there is no separate model service any more): concurrent single requests are merged into
+one predict call exactly like batch requests, and past the latency budget requests get 503
+with Retry-After.
 
 No `from __future__ import annotations` here: BentoML reads the API signatures, and the
 schema types must be real objects (they come from the task, not from this module).
 """
 
-import asyncio
-import logging
+from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-import aiohttp
 import bentoml
 from bentoml.models import BentoModel
 from pydantic import BaseModel, create_model
 
-from zeta_serving.serving import runtime
+from zeta_serving.serving import inprocess, runtime
 from zeta_serving.serving.schemas import MAX_BATCH, batch_of
 from zeta_serving.tasks import Task
 
-log = logging.getLogger("zeta.serving")
-RETRY_AFTER = 5.0  # seconds: a batch of 256 listings predicts in well under one
-MAX_MODEL_BATCH = 128
-TRAFFIC = {"timeout": 30}
 _BATCH_MODELS: dict[str, type[BaseModel]] = {}
 
 
-async def predict(model_service: Any, listings: list[Any]) -> Any:
-    """Call a model service's batchable `predict`, retrying once if the internal call broke.
+@dataclass(frozen=True)
+class ServedModel:
+    """A task's model as a service serves it: the exact tag (gated) and the BentoModel to pack."""
 
-    BentoML's client can reuse a keep-alive connection the model service has just
-    closed (bentoml/BentoML#4971), and now and then such a call hangs instead of
-    failing. Predict is pure, so one retry is safe: after a dropped connection at
-    once, after RETRY_AFTER seconds without an answer otherwise.
-    """
-    try:
-        return await asyncio.wait_for(model_service.to_async.predict(listings), timeout=RETRY_AFTER)
-    except (aiohttp.ClientConnectionError, asyncio.TimeoutError) as exc:
-        log.warning("model service call failed (%s); retrying once", type(exc).__name__)
-        return await model_service.to_async.predict(listings)
+    task: Task
+    tag: str
+    bento_model: BentoModel = field(repr=False)
+
+    def start(self, stored_model: Any) -> inprocess.InProcessModel:
+        model = runtime.load(stored_model)
+        task, tag = self.task, self.tag
+        return inprocess.InProcessModel(task.name, lambda listings: list(task.predict(model, tag, listings)),
+                                        batching=runtime.adaptive_batching())
 
 
 def batch_response(task: Task) -> type[BaseModel]:
@@ -57,14 +52,15 @@ def batch_response(task: Task) -> type[BaseModel]:
 
 def _routes(task: Task) -> dict[str, Any]:
     request, response, batch = task.request, task.response, batch_response(task)
-    dependency = f"{task.name}_model"
 
+    # The annotations give BentoML the schemas (validation, OpenAPI); the answers are
+    # rendered by InProcessModel, which also answers 503 when the model is past its budget.
     async def single(self, listing: request, /) -> response:  # type: ignore[valid-type]
-        return (await predict(getattr(self, dependency), [listing]))[0]
+        return await self.models[task.name].one(listing)
 
     async def many(self, listings: batch_of(request)) -> batch:  # type: ignore[valid-type]
-        results = await predict(getattr(self, dependency), listings)
-        return batch(results=results, model_tag=results[0].model_tag)
+        return await self.models[task.name].many(
+            listings, lambda results: batch(results=results, model_tag=results[0].model_tag))
 
     single.__doc__ = task.summary or f"{task.name} suggestion for one listing."
     many.__doc__ = f"{task.summary} For up to {MAX_BATCH} listings at once."
@@ -75,32 +71,25 @@ def _routes(task: Task) -> dict[str, Any]:
             many.__name__: bentoml.api(route=f"{task.route}/batch")(many)}
 
 
-def model_service(task: Task, module: str) -> Any:
-    """The task's model service: its model (gated at import) and a batchable `predict`."""
+def served_model(task: Task, module: str) -> ServedModel:
+    """The task's model, gated at import: `bentoml serve` and `bentoml build` refuse a model
+    trained under another tokenizer before anything else happens. (`module` is the caller's,
+    kept for symmetry with `api_service`.)"""
     tag = runtime.gate(task.name)
-    request, response = task.request, task.response
-
-    def __init__(self) -> None:
-        self.model = runtime.load(self.bento_model)
-
-    def predict(self, listings: list[request]) -> list[response]:  # type: ignore[valid-type]
-        return list(task.predict(self.model, tag, listings))
-
-    namespace = {
-        "__module__": module, "__doc__": f"The {task.name} model ({tag}).", "TAG": tag,
-        "bento_model": BentoModel(tag), "__init__": __init__,
-        "predict": bentoml.api(batchable=runtime.adaptive_batching(), max_batch_size=MAX_MODEL_BATCH,
-                               max_latency_ms=runtime.LATENCY_BUDGET_MS)(predict),
-    }
-    cls = type(f"{task.name.title().replace('_', '')}Model", (), namespace)
-    return bentoml.service(name=f"zeta-{task.name}-model", workers=1, traffic=TRAFFIC)(cls)
+    return ServedModel(task, tag, BentoModel(tag))
 
 
-def api_service(name: str, doc: str, served: Sequence[tuple[Task, Any]], module: str) -> Any:
-    """A public service with the routes of every (task, model service) pair."""
+def api_service(name: str, doc: str, served: Sequence[tuple[Task, ServedModel]], module: str) -> Any:
+    """A public service with the routes of every (task, served model) pair, the models in its process."""
     namespace: dict[str, Any] = {"__module__": module, "__doc__": doc}
     for task, model in served:
-        namespace[f"{task.name}_model"] = bentoml.depends(model)
+        namespace[f"{task.name}_model"] = model.bento_model  # what `bentoml build` packs
         namespace.update(_routes(task))
+
+    def __init__(self) -> None:
+        self.models = {task.name: model.start(getattr(self, f"{task.name}_model")) for task, model in served}
+
+    namespace["__init__"] = __init__
+    routes = [task.route for task, _ in served]
     cls = type("".join(part.title() for part in name.split("-")), (), namespace)
-    return bentoml.service(name=name, traffic=TRAFFIC)(cls)
+    return inprocess.serve(bentoml.service(name=name, **inprocess.service_options(routes))(cls), routes)

@@ -18,11 +18,6 @@ from zeta_serving.schema import COLUMNS
 
 log = logging.getLogger("zeta.serving")
 
-# BentoML's max_latency_ms is a load-shedding budget, not the batching window (which adapts
-# by itself): a request that cannot be answered within it gets a 503 instead of waiting on.
-# Two seconds is what a listing form can wait for a suggestion.
-LATENCY_BUDGET_MS = 2000
-
 EXIT_NO_MODEL = 3
 EXIT_TOKENIZER_MISMATCH = 4
 
@@ -36,7 +31,7 @@ def model_tag(task: str) -> str:
 
 
 def adaptive_batching() -> bool:
-    """`ZETA_ADAPTIVE_BATCHING=0` turns batching off (for benchmarks and debugging)."""
+    """`ZETA_ADAPTIVE_BATCHING=0` turns the in-process micro-batching off (for benchmarks and debugging)."""
     return os.environ.get("ZETA_ADAPTIVE_BATCHING", "1") not in ("0", "false", "no")
 
 
