@@ -139,6 +139,8 @@ def test_past_the_budget_requests_are_refused_at_once_with_a_retry_after():
         model.hold()
         first = asyncio.ensure_future(batcher.submit(["a"]))
         await started(model)
+        # A budget for about four more, from the fitted cost (a busy machine stretches the sleeps).
+        batcher.budget = batcher.estimated_wait(4)
         calls = [asyncio.ensure_future(batcher.submit([i])) for i in range(30)]
         await asyncio.sleep(0.01)  # every call has been admitted or refused by now
         refused_before_release = sum(c.done() for c in calls)
@@ -232,6 +234,7 @@ def test_the_wait_estimate_knows_a_queue_runs_as_one_batch():
         await batcher.submit(list(range(20)))  # batches of 1 and of 20 listings take the same time
         fixed, per_item = batcher.batch_cost()
         assert fixed > per_item * 10
+        batcher.budget = 3 * fixed  # three batches' time (as measured: a busy machine stretches sleeps)
         return await asyncio.gather(*(batcher.submit([i]) for i in range(40)), return_exceptions=True)
 
     results = run(main())

@@ -52,12 +52,15 @@ class Admission:
         return (self.inside + 1) / self.rate if self.rate else 0.0
 
     def admit(self) -> int:
-        """0 if the request may enter (it is then counted inside), else the seconds to ask it to wait."""
+        """0 if the request may enter (it is then counted inside), else the seconds to ask it to wait.
+
+        The expected wait is an average and the budget bounds the slowest answers, which under
+        load take about twice the average: so refuse once the average passes half the budget."""
         self._tick()
         wait = self.expected_wait()
-        if self.inside >= MIN_INSIDE and wait > self.budget:
+        if self.inside >= MIN_INSIDE and wait > self.budget / 2:
             self.shed += 1
-            return max(1, math.ceil(wait - self.budget))
+            return max(1, math.ceil(wait - self.budget / 2))
         self.inside += 1
         return 0
 
