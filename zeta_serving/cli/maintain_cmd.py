@@ -92,7 +92,7 @@ def run_forever(maintainer, config, models) -> None:
         deployer.start()
     from zeta_serving.maintenance.signals import stop_cleanly
 
-    scheduler = build_scheduler(maintainer, config, models=models)
+    scheduler = build_scheduler(maintainer, config, models=models, missed=missed_at_start(maintainer, config, models))
     for model, at in next_runs(config, maintainer.clock.now(), models).items():
         click.echo(f"{model}: next cycle {at:%Y-%m-%d %H:%M %Z}", err=True)
     try:
@@ -106,6 +106,63 @@ def run_forever(maintainer, config, models) -> None:
     finally:
         if hasattr(deployer, "stop"):
             deployer.stop()
+
+
+def missed_at_start(maintainer, config, models) -> dict:
+    """Cycles the schedule owed while the loop was down (from the ledger); each runs once now."""
+    from zeta_serving.maintenance.schedule import missed_cycles
+
+    missed = missed_cycles(config, maintainer.ledger, maintainer.clock.now(), models)
+    for model, due in missed.items():
+        click.echo(f"{model}: the cycle due {due:%Y-%m-%d %H:%M} UTC was missed while the loop was down: "
+                   "running it now", err=True)
+    return missed
+
+
+@click.command("accept")
+@click.argument("model", type=click.Choice(task_names()))
+@click.option("--reason", required=True, help="Why this level is the new normal (kept in the ledger).")
+@click.option("--score", type=float, default=None,
+              help="The new reference (default: the live score of the model's last measured cycle).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def accept(ctx, model: str, reason: str, score: float | None, as_json: bool) -> None:
+    """Accept the current level of MODEL as its reference: alerts stop until it drops below that."""
+    import getpass
+    from datetime import datetime, timezone
+
+    from zeta_serving.errors import ZetaError
+    from zeta_serving.maintenance.ledger import Ledger
+
+    if not reason.strip():
+        raise click.UsageError("--reason must say why (it is kept in the ledger)")
+    ledger = Ledger(open_store(ctx).engine)
+    champion = ledger.champion(model)
+    if champion is None:
+        raise ZetaError(f"no {model} champion in the ledger yet: nothing to accept")
+    source = "explicit"
+    if score is None:
+        measured = ledger.history(model)
+        measured = measured[measured["live_score"].notna() & (measured["champion_tag"] == champion.tag)]
+        if measured.empty:
+            raise ZetaError(f"no live score of {champion.tag} measured yet: give the level with --score")
+        score, source = float(measured.iloc[-1]["live_score"]), "live"
+    if not math.isfinite(score):
+        raise click.BadParameter("must be a finite number", param_hint="--score")
+    done = ledger.accept(model, score, reason.strip(), datetime.now(timezone.utc), source=source,
+                         operator=_operator(getpass))
+    if as_json:
+        echo_json(done)
+        return
+    click.echo(f"{model}: reference of {done['tag']} {done['previous_reference']:.4f} -> {done['reference']:.4f} "
+               f"({source}); reason: {done['reason']}")
+
+
+def _operator(getpass) -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no user name in a bare container
+        return ""
 
 
 @click.command("status")
@@ -162,16 +219,23 @@ def history(ctx, model: str, limit: int, as_json: bool) -> None:
 
     from zeta_serving.maintenance.ledger import Ledger
 
-    frame = Ledger(open_store(ctx).engine).history(model, limit=limit)
+    ledger = Ledger(open_store(ctx).engine)
+    frame = ledger.history(model, limit=limit)
+    since = frame["now"].min() if not frame.empty else None
+    accepts = [a for a in ledger.accepts_of(model) if since is None or a["at"] >= since]
     if as_json:
         records = json.loads(frame.to_json(orient="records", date_format="iso", force_ascii=False))
         for record in records:
             record["details"] = json.loads(record.get("details") or "{}")
-        echo_json(records)
+        accepted = [{"kind": "accept", **a, "at": a["at"].isoformat()} for a in accepts]
+        echo_json(sorted(records + accepted, key=lambda r: r.get("now") or r.get("at")))
         return
-    if frame.empty:
+    if frame.empty and not accepts:
         click.echo(f"no maintenance runs for {model} yet")
         return
+    lines = [(a["at"], f"{a['at']:%Y-%m-%d %H:%M}  accept {a['tag']}: reference {a['previous_reference']:.4f} -> "
+                       f"{a['reference']:.4f} ({a['source']}) by {a['operator'] or '-'}: {a['reason']}")
+             for a in accepts]
     for _, r in frame.iterrows():  # an unfinished or skipped run has None/NaN in most columns
         live = "" if _nan(r["live_score"]) else f"live {r['live_score']:.4f}"
         chal = "" if _nan(r["challenger_score"]) else f" challenger {r['challenger_score']:.4f}"
@@ -180,9 +244,13 @@ def history(ctx, model: str, limit: int, as_json: bool) -> None:
         fail = f" [{stage}: {_text(r['error'], '-')}]" if _text(r["failed_stage"]) else ""
         if not _text(r["decision"]) and stage:
             fail = f" [in {stage}]"
-        click.echo(f"{r['now']:%Y-%m-%d %H:%M}  #{int(r['id']):<4d} {_text(r['trigger'], '-'):13s} "
-                   f"{_text(r['decision'], 'unfinished'):18s} {live}{chal}{ref}  "
-                   f"serving {_text(r['serving_tag'], '-')}{fail}")
+        alert = json.loads(_text(r["details"], "{}") or "{}").get("alert")
+        shown = " (alert grouped)" if alert == "grouped" else (f" ({alert} alert)" if r["alerted"] and alert else "")
+        lines.append((r["now"], f"{r['now']:%Y-%m-%d %H:%M}  #{int(r['id']):<4d} {_text(r['trigger'], '-'):13s} "
+                                f"{_text(r['decision'], 'unfinished'):18s} {live}{chal}{ref}  "
+                                f"serving {_text(r['serving_tag'], '-')}{fail}{shown}"))
+    for _, line in sorted(lines, key=lambda item: item[0]):
+        click.echo(line)
 
 
 def _num(row, key):

@@ -102,7 +102,10 @@ def serve_and_maintain(store, port: int) -> None:
         for task in tasks.names():
             click.echo(f"[serve] starting {task} (golden cases checked before it takes traffic)", err=True)
             maintainer.ensure_serving(task)
-        scheduler = build_scheduler(maintainer, config, background=True)
+        from zeta_serving.cli.maintain_cmd import missed_at_start
+
+        scheduler = build_scheduler(maintainer, config, background=True,
+                                    missed=missed_at_start(maintainer, config, tasks.names()))
         scheduler.start()
         click.echo("\n" + curl_examples(port))
         for task, at in next_runs(config, SystemClock().now()).items():

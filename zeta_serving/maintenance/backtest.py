@@ -135,14 +135,22 @@ def summarise(result: dict) -> list[dict]:
             "score_before": last_clean["live_score"] if last_clean else None,
             "score_at_detection": detected["live_score"] if detected else None,
             "score_after_promotion": promoted["challenger_score"] if promoted else None,
+            "alerts": sum(bool(r["alerted"]) for r in runs),  # messages delivered, reminders and all-clears too
+            "reminders": sum(bool(r["alerted"]) and _alert_kind(r) == "reminder" for r in runs),
+            "deploys": sum(r["decision"] in (PROMOTED, PROMOTED_DEGRADED) for r in runs),
             "decisions": "".join(LETTER.get(r["decision"], "?") for r in runs),
         })
     return out
 
 
+def _alert_kind(run: dict) -> str | None:
+    details = run.get("details") or "{}"
+    return (json.loads(details) if isinstance(details, str) else details).get("alert")
+
+
 def print_table(summaries: dict[str, list[dict]], echo=print) -> None:
     echo(f"{'SCENARIO':9s} {'MODEL':9s} {'DAYS TO DETECT':>14s} {'FALSE ALARMS':>12s} {'BEFORE':>8s} "
-         f"{'AT DETECT':>9s} {'PROMOTED':>9s}  DECISIONS (. healthy, N not-recovered, P promoted, "
+         f"{'AT DETECT':>9s} {'PROMOTED':>9s} {'ALERTS':>6s} {'REMINDERS':>9s} {'DEPLOYS':>7s}  DECISIONS (. healthy, N not-recovered, P promoted, "
          "D promoted-degraded, F failed)")
 
     def f(v):
@@ -152,8 +160,8 @@ def print_table(summaries: dict[str, list[dict]], echo=print) -> None:
         for r in rows:
             detect = "-" if r["days_to_detection"] is None else str(r["days_to_detection"])
             echo(f"{scenario:9s} {r['model']:9s} {detect:>14s} {r['false_alarms']:>5d}/{r['cycles_before_drift']:<6d} "
-                 f"{f(r['score_before']):>8s} {f(r['score_at_detection']):>9s} {f(r['score_after_promotion']):>9s}  "
-                 f"{r['decisions']}")
+                 f"{f(r['score_before']):>8s} {f(r['score_at_detection']):>9s} {f(r['score_after_promotion']):>9s} "
+                 f"{r['alerts']:>6d} {r['reminders']:>9d} {r['deploys']:>7d}  {r['decisions']}")
 
 
 def run_isolated(scenarios, plan: Plan, out_dir: Path, echo=print) -> dict[str, list[dict]]:

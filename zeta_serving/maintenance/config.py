@@ -20,6 +20,9 @@ Looked up in this order: `--config FILE`, `$ZETA_CONFIG`, `./zeta.toml`,
     webhook_url = ""              # or $ZETA_ALERT_WEBHOOK_URL (a secret: never logged)
     container_backend = ""        # docker | buildah | podman: also build an image per promotion
     lease_seconds = 90            # a crashed cycle frees the model this long after it died
+    remind_days = 1               # an unresolved alert condition is repeated at most once per this many days
+    keep_models = 3               # per task, besides the champion, the previous one and what serves
+                                  # (models and bentos; `zeta gc` and after every cycle)
 
     [maintenance.models.price]    # per-model overrides of any key above
     tolerance = 0.05
@@ -67,6 +70,8 @@ class Policy:
     webhook_url: str = field(default="", repr=False)
     container_backend: str = ""
     lease_seconds: float = 90.0
+    remind_days: int = 1
+    keep_models: int = 3
 
     def check(self, model: str) -> "Policy":
         """Cross-key rules (each key alone was checked when read)."""
@@ -110,6 +115,8 @@ class _Keys(pydantic.BaseModel):
     webhook_url: str | None = None
     container_backend: Literal["", "docker", "buildah", "podman"] | None = None
     lease_seconds: float | None = Field(None, gt=0, le=86_400, **_finite)
+    remind_days: int | None = Field(None, ge=1)
+    keep_models: int | None = Field(None, ge=0)
 
     @pydantic.field_validator("schedule")
     @classmethod

@@ -6,6 +6,7 @@ Tables
   maintenance_stages  one row per stage of a run: name, timing, ok, info (JSON), error
   champions           per model, the tag that serves and its reference score
   leases              per model, who may act on it and until when (see lease.py)
+  accepts             an operator's `zeta accept`: a new reference for the champion, and why
 
 The tables are created and changed by the migrations in zeta_serving/migrations (see
 zeta_serving/db.py for how to add one): declaring a column here is not enough.
@@ -103,6 +104,22 @@ champions = sa.Table(
     sa.Column("bento_tag", sa.String(200), nullable=True),
     sa.Column("image_tag", sa.String(300), nullable=True),
     sa.Column("promoted_at", sa.DateTime, nullable=False),
+)
+
+
+# `zeta accept`: a person declares the current level the new normal (migration 0003).
+accepts = sa.Table(
+    "accepts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("model", sa.String(32), nullable=False, index=True),
+    sa.Column("tag", sa.String(200), nullable=False),  # the champion whose reference changed
+    sa.Column("at", sa.DateTime, nullable=False),
+    sa.Column("previous_reference", sa.Float, nullable=False),
+    sa.Column("reference", sa.Float, nullable=False),
+    sa.Column("source", sa.String(32), nullable=False),  # live (the last measured score) | explicit (--score)
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("operator", sa.String(200), nullable=False, default=""),
 )
 
 
@@ -221,11 +238,14 @@ class Ledger:
                 conn.execute(champions.insert().values(model=champion.model, **values))
 
     # -- reading -------------------------------------------------------------
-    def history(self, model: str | None = None, limit: int | None = None) -> pd.DataFrame:
+    def history(self, model: str | None = None, limit: int | None = None,
+                triggers: tuple[str, ...] | None = None) -> pd.DataFrame:
         """Runs, oldest first (the newest `limit` when given); times as UTC Timestamps."""
         query = sa.select(runs)
         if model:
             query = query.where(runs.c.model == model)
+        if triggers is not None:
+            query = query.where(runs.c.trigger.in_(triggers))
         query = query.order_by(runs.c.now.desc(), runs.c.id.desc())
         if limit:
             query = query.limit(limit)
@@ -241,6 +261,60 @@ class Ledger:
             rows = conn.execute(sa.select(stages).where(stages.c.run_id == run_id).order_by(stages.c.id)).mappings().all()
         return pd.DataFrame(rows, columns=[c.name for c in stages.columns])
 
-    def last_run(self, model: str) -> dict | None:
-        frame = self.history(model, limit=1)
+    def last_run(self, model: str, triggers: tuple[str, ...] | None = None) -> dict | None:
+        """The newest run of the model (only those with one of `triggers`, when given)."""
+        frame = self.history(model, limit=1, triggers=triggers)
         return None if frame.empty else frame.iloc[0].to_dict()
+
+    def promoted_as(self, model: str, tag: str) -> str | None:
+        """The decision of the run that promoted `tag` (promoted, promoted-degraded; None: crowned by hand)."""
+        query = (sa.select(runs.c.decision)
+                 .where(runs.c.model == model, runs.c.challenger_tag == tag,
+                        runs.c.decision.in_((PROMOTED, PROMOTED_DEGRADED)))
+                 .order_by(runs.c.now.desc(), runs.c.id.desc()).limit(1))
+        with self.engine.connect() as conn:
+            return conn.execute(query).scalar()
+
+    def previous_champion(self, model: str) -> str | None:
+        """The tag that served before the champion: the one its promotion replaced (None if unknown)."""
+        champion = self.champion(model)
+        if champion is None:
+            return None
+        query = (sa.select(runs.c.champion_tag)
+                 .where(runs.c.model == model, runs.c.challenger_tag == champion.tag,
+                        runs.c.decision.in_((PROMOTED, PROMOTED_DEGRADED)))
+                 .order_by(runs.c.now.desc(), runs.c.id.desc()).limit(1))
+        with self.engine.connect() as conn:
+            return conn.execute(query).scalar()
+
+    def known_tags(self, model: str) -> set[str]:
+        """Every model and bento tag this ledger has named for the model (runs, champion, accepts)."""
+        columns = (runs.c.champion_tag, runs.c.challenger_tag, runs.c.serving_tag, runs.c.bento_tag)
+        with self.engine.connect() as conn:
+            found = {v for column in columns
+                     for v in conn.execute(sa.select(column).where(runs.c.model == model).distinct()).scalars()}
+            found |= set(conn.execute(sa.select(champions.c.tag, champions.c.bento_tag)
+                                      .where(champions.c.model == model)).first() or ())
+            found |= set(conn.execute(sa.select(accepts.c.tag).where(accepts.c.model == model)).scalars())
+        return {t for t in found if t}
+
+    # -- accepts -------------------------------------------------------------
+    def accept(self, model: str, reference: float, reason: str, at: datetime, *, source: str,
+               operator: str = "") -> dict:
+        """Set the champion's reference to `reference` and record who did it and why, atomically."""
+        with self.engine.begin() as conn:
+            row = conn.execute(sa.select(champions).where(champions.c.model == model)).first()
+            if row is None:
+                raise LookupError(f"no {model} champion in the ledger yet")
+            conn.execute(champions.update().where(champions.c.model == model).values(reference_score=reference))
+            values = dict(model=model, tag=row.tag, at=_naive(at), previous_reference=row.reference_score,
+                          reference=reference, source=source, reason=reason, operator=operator)
+            values["id"] = conn.execute(accepts.insert().values(**values)).inserted_primary_key[0]
+        return {**values, "at": _utc(values["at"])}
+
+    def accepts_of(self, model: str) -> list[dict]:
+        """The model's accepts, oldest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(accepts).where(accepts.c.model == model)
+                                .order_by(accepts.c.at, accepts.c.id)).mappings().all()
+        return [{**row, "at": _utc(row["at"])} for row in rows]

@@ -14,6 +14,7 @@ is drained (its in-flight proxy requests reach 0) and stopped.
 from __future__ import annotations
 
 import dataclasses
+import shutil
 import tempfile
 import threading
 import time
@@ -43,6 +44,7 @@ class LocalDeployer:
                  retry_after: float = 5, backend_timeout: float = 60, stop_timeout: float = 10) -> None:
         self.host = host
         self.log_dir = Path(log_dir) if log_dir else Path(tempfile.mkdtemp(prefix="zeta-local-deployer-"))
+        self._own_log_dir = log_dir is None  # a folder we made is ours to remove on stop; a given one is not
         self.ready_timeout, self.drain_timeout = ready_timeout, drain_timeout
         self.request_timeout, self.stop_timeout = request_timeout, stop_timeout
         self._slots: dict[str, _Slot] = {task: _Slot() for task in tasks.names()}
@@ -72,6 +74,8 @@ class LocalDeployer:
             backends = [b for slot in self._slots.values() for b in (slot.live, slot.standby) if b]
             self._slots = {task: _Slot() for task in self._slots}
         stop_backends(backends, self.stop_timeout)
+        if self._own_log_dir:
+            shutil.rmtree(self.log_dir, ignore_errors=True)
 
     def __enter__(self) -> LocalDeployer:
         return self.start()

@@ -20,12 +20,12 @@ import threading
 import time
 import traceback
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import pandas as pd
 
 from zeta_serving import registry
-from zeta_serving.maintenance import golden
+from zeta_serving.maintenance import alert_groups, gc, golden
 from zeta_serving.maintenance.alerts import Alert, AlertSink, MultiSink
 from zeta_serving.maintenance.builder import Builder
 from zeta_serving.maintenance.clock import Clock, SystemClock
@@ -87,7 +87,7 @@ class Maintainer:
         self.stop_reason = "stop requested"
 
     # -- entry point ----------------------------------------------------------
-    def run(self, model: str, trigger: str = "schedule") -> CycleResult:
+    def run(self, model: str, trigger: str = "schedule", details: dict | None = None) -> CycleResult:
         policy = self.config.policy(model)
         now = pd.Timestamp(self.clock.now()).tz_convert("UTC")
         self._retry_unrecorded()
@@ -101,7 +101,7 @@ class Maintainer:
             return self._skipped_for_lease(model, now, trigger, lease)
         heartbeat = Heartbeat(lease).start()
         try:
-            return self._run_holding(model, trigger, policy, now, lease, heartbeat)
+            return self._run_holding(model, trigger, policy, now, lease, heartbeat, details)
         finally:
             heartbeat.stop()
             try:
@@ -109,22 +109,25 @@ class Maintainer:
             except Exception:  # noqa: BLE001 - an unreachable database: the lease simply expires
                 log.warning("could not release the %s lease; it expires by itself", model)
 
-    def _run_holding(self, model, trigger, policy, now, lease, heartbeat) -> CycleResult:
+    def _run_holding(self, model, trigger, policy, now, lease, heartbeat, details=None) -> CycleResult:
         try:
             for abandoned in self.ledger.close_abandoned(model, lease.holder):
                 self._alert_abandoned(model, abandoned)
             run = self.ledger.start(Run(model, now.to_pydatetime(), self.replica, trigger, holder=lease.holder))
         except Exception as exc:  # noqa: BLE001 - the ledger's database is down: say so, touch nothing
             return self._unrecorded_failure(model, now, "ledger", exc)
+        run.details.update(details or {})
         self._cycle_state.heartbeat = heartbeat
         try:
-            decision, summary = self._cycle(run, model, policy, now)
-            return self._finish(run, decision, summary)
-        except Decided as done:
-            return self._finish(run, done.decision, done.summary)
-        except StageFailed as failed:
-            return self._finish(run, FAILED, f"{failed.stage} failed: {failed.error}", stage=failed.stage,
-                                error=failed.error)
+            try:
+                outcome = dict(zip(("decision", "summary"), self._cycle(run, model, policy, now)))
+            except Decided as done:
+                outcome = dict(decision=done.decision, summary=done.summary)
+            except StageFailed as failed:
+                outcome = dict(decision=FAILED, summary=f"{failed.stage} failed: {failed.error}",
+                               stage=failed.stage, error=failed.error)
+            self._collect(run, model, policy)  # still under the lease: no other replica is mid-cycle
+            return self._finish(run, **outcome)
         finally:
             self._cycle_state.heartbeat = None
 
@@ -211,6 +214,16 @@ class Maintainer:
                                          f"{champion.reference_score:.4f}; the retrained {challenger_tag} "
                                          f"({_fmt(challenger)}) is not significantly better: keeping {champion.tag}")
         recovered = shortfall(challenger.score, champion.reference_score, greater) <= policy.tolerance
+        if not recovered and gain.low <= policy.tolerance and self.ledger.promoted_as(model, champion.tag) == \
+                PROMOTED_DEGRADED:
+            # What serves is itself a degraded promotion: replacing it with another degraded model
+            # needs a gain beyond tolerance. Otherwise every small step up was a deploy (and an alert)
+            # every other day while the data drifted, each one a risk for a model still degraded.
+            raise Decided(NOT_RECOVERED, f"live {estimator.metric} {_fmt(live)} dropped below reference "
+                                         f"{champion.reference_score:.4f}; the retrained {challenger_tag} "
+                                         f"({_fmt(challenger)}) is better than the degraded {champion.tag} by "
+                                         f"{gain.low:.4f}..{gain.high:.4f}, not by more than the tolerance "
+                                         f"{policy.tolerance}: keeping it")
 
         with self._stage(run, "build") as info:
             bento_tag = self.builder.build(model, challenger_tag)
@@ -287,6 +300,7 @@ class Maintainer:
         info: dict = {}
         started = datetime.now(timezone.utc)
         clock = time.perf_counter()
+        log.info("%s run %s: stage %s started", run.model, run.id, name)
         try:
             if self.stopping.is_set():
                 raise Interrupted(self.stop_reason)
@@ -299,7 +313,9 @@ class Maintainer:
                 yield info
             finally:
                 self._cycle_state.interruptible = False
-        except Decided:
+        except Decided as done:
+            log.info("%s run %s: stage %s ended in %.2fs: %s", run.model, run.id, name,
+                     time.perf_counter() - clock, done.decision)
             self._record_stage(run, name, started, time.perf_counter() - clock, True, info)
             raise
         except StageFailed:
@@ -307,8 +323,11 @@ class Maintainer:
         except Exception as exc:  # noqa: BLE001 - any failure ends the run `failed` at this stage
             log.debug("stage %s failed:\n%s", name, traceback.format_exc())
             reason = f"interrupted ({self.stop_reason})" if self.stopping.is_set() else _reason(exc)
+            log.info("%s run %s: stage %s ended in %.2fs: failed (%s)", run.model, run.id, name,
+                     time.perf_counter() - clock, reason)
             self._record_stage(run, name, started, time.perf_counter() - clock, False, info, reason)
             raise StageFailed(name, reason) from exc
+        log.info("%s run %s: stage %s ended in %.2fs: ok", run.model, run.id, name, time.perf_counter() - clock)
         self._record_stage(run, name, started, time.perf_counter() - clock, True, info)
 
     def _record_stage(self, run, name, started, seconds, ok, info, error=None) -> None:
@@ -325,10 +344,7 @@ class Maintainer:
                 run.set(serving_tag=current.model_tag)
         run.set(decision=decision, failed_stage=stage, error=error)
         run.details["summary"] = summary
-        alerted = False
-        if decision in ALERTING:
-            alerted = self._alert(run, decision, summary)
-        run.set(alerted=alerted)
+        run.set(alerted=self._alert_grouped(run, decision, summary))
         try:
             self.ledger.finish(run)
         except Exception as exc:  # noqa: BLE001 - kept, and written by the next cycle of this process
@@ -337,11 +353,33 @@ class Maintainer:
         log.info("%s: %s: %s", run.model, decision, summary)
         return CycleResult(run.model, decision, summary, run.id, stage, run.values.get("serving_tag"))
 
-    def _alert(self, run: Run, decision: str, summary: str) -> bool:
-        details = {k: (v.isoformat() if isinstance(v, (datetime, pd.Timestamp)) else v)
-                   for k, v in run.values.items() if v is not None}
+    def _alert_grouped(self, run: Run, decision: str, summary: str) -> bool:
+        """Send the alert the run's decision calls for, grouped with the open condition's earlier ones."""
+        grouping = alert_groups.for_run(self.ledger, run, decision, self.config.policy(run.model).remind_days)
+        if grouping.action is not None:
+            run.details.update(_plain_details(grouping.as_details()))
+        if grouping.action in (None, alert_groups.GROUPED):
+            return False
+        shown = alert_groups.RECOVERED if grouping.action == alert_groups.RECOVERED else decision
+        return self._alert(run, shown, alert_groups.headline(grouping, run.model, summary), grouping.as_details())
+
+    def _alert(self, run: Run, decision: str, summary: str, extra: dict | None = None) -> bool:
+        details = _plain_details({**{k: v for k, v in run.values.items() if v is not None}, **(extra or {})})
         delivered = self.alerts.send(Alert(run.model, decision, summary, run.now, run.id, details))
         return bool(all(delivered.values()) if isinstance(delivered, dict) else delivered)
+
+    def _collect(self, run: Run, model: str, policy) -> None:
+        """Bound the stores after a cycle; never changes the cycle's outcome."""
+        try:
+            done = gc.collect(model, ledger=self.ledger, keep=policy.keep_models, deployer=self.deployer,
+                              also_ours={run.values.get("challenger_tag"), run.values.get("bento_tag")},
+                              also_protected={run.values.get("champion_tag")})
+        except Exception as exc:  # noqa: BLE001 - a full disk or a locked file: try again next cycle
+            log.warning("%s: store cleanup failed: %s", model, _reason(exc))
+            return
+        if done.deleted:
+            run.details["removed"] = done.deleted
+            log.info("%s: removed %d old models/bentos", model, len(done.deleted))
 
     def _unrecorded_failure(self, model: str, now, stage: str, exc: Exception) -> CycleResult:
         summary = f"{stage} failed: {_reason(exc)}; nothing was changed"
@@ -361,23 +399,14 @@ class Maintainer:
                                  image_tag=champion.image_tag)
 
     def early_warning(self, model: str) -> CycleResult | None:
-        """Run a cycle now if the unseen-token rate jumped since the champion was trained."""
-        policy = self.config.policy(model)
-        champion = self.ledger.champion(model)
-        if champion is None:
-            return None
-        saved = registry.describe(registry.get(champion.tag))
-        trained_rate = _nonneg(saved.metadata.get("unseen_rate"))
-        now = pd.Timestamp(self.clock.now()).tz_convert("UTC")
-        recent = self.store.window(now - timedelta(days=1), now, limit=policy.max_eval_rows)
-        rate = unseen_rate(self._load(champion.tag), recent)
-        if rate is None or trained_rate is None or rate - trained_rate < policy.unseen_jump:
-            return None
-        last = self.ledger.last_run(model)
-        if last is not None and last["trigger"] == "early-warning" and now - last["now"] < timedelta(days=1):
-            return None  # one early cycle a day at most: the schedule does the rest
-        log.warning("%s: unseen-token rate %.3f vs %.3f at training: running a cycle now", model, rate, trained_rate)
-        return self.run(model, trigger="early-warning")
+        """Alert and run a cycle now if the unseen-token rate jumped (see early_warning.py)."""
+        from zeta_serving.maintenance.early_warning import check
+
+        return check(self, model)
+
+
+def _plain_details(values: dict) -> dict:
+    return {k: (v.isoformat() if isinstance(v, (datetime, pd.Timestamp)) else v) for k, v in values.items()}
 
 
 __all__ = ["Maintainer", "CycleResult"]
