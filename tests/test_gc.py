@@ -59,7 +59,7 @@ def test_gc_keeps_champion_previous_serving_and_the_newest_others(copies, tmp_pa
     run = ledger.start(Run("category", T0 + timedelta(days=3), "test"))
     run.set(decision="promoted", champion_tag=old_prev, challenger_tag=champ, serving_tag=champ, bento_tag=bento_champ)
     ledger.finish(run)
-    ledger.crown(Champion("category", champ, 0.6, T0 + timedelta(days=3), bento_champ))
+    ledger.crown(Champion("category", champ, 0.6, T0 + timedelta(days=3)))  # bento kept because it packs champ
     for i, challenger in enumerate((c3, c4, c5)):
         run = ledger.start(Run("category", T0 + timedelta(days=4 + i), "test"))
         run.set(decision="not-recovered", champion_tag=champ, challenger_tag=challenger, serving_tag=champ)

@@ -4,7 +4,7 @@ Per task the champion, the previous champion (what a rollback or an operator wou
 back to), what serves now and the `keep_models` newest others are kept; older models and
 bentos go. A bento is kept when it is one of those by tag or when it packs a kept model
 (a bento copies its models, so deleting a model never breaks a bento). The all-in-one
-bento (`zeta-suggest`) is collected by `zeta gc` with the same rule over all tasks.
+bento (it packs several tasks' models) is collected by `zeta gc` with the same rule.
 
 Only what this store's ledger has named (champions, challengers, built bentos) is ever
 deleted: models trained by hand and never crowned, and the models of another store that
@@ -20,9 +20,6 @@ from zeta_serving import registry, tasks
 from zeta_serving.maintenance.ledger import PROMOTED, PROMOTED_DEGRADED, Ledger
 
 log = logging.getLogger("zeta.gc")
-
-ALL_IN_ONE = "zeta-suggest"  # bentofile.yaml's bento name
-
 
 @dataclass
 class Collected:
@@ -73,7 +70,8 @@ def collect(task: str, *, ledger: Ledger, keep: int, deployer=None, dry_run: boo
             done.kept.append(tag)
         else:
             _delete(done, tag, dry_run, bentoml.models.delete)
-    _collect_bentos(done, registry.model_name(task), protected | kept_models, ours, keep, dry_run)
+    _collect_bentos(done, lambda names: names == {registry.model_name(task)}, protected | kept_models, ours,
+                    keep, dry_run)
     return done
 
 
@@ -89,31 +87,37 @@ def collect_all_in_one(*, ledger: Ledger, keep: int, deployer=None, dry_run: boo
         protected |= _keep([m.tag for m in registry.list_models(task) if m.tag in known], tags, keep)
         ours |= known
     done.protected = sorted(protected)
-    _collect_bentos(done, ALL_IN_ONE, protected, ours, keep, dry_run)
+    _collect_bentos(done, lambda names: len(names) > 1, protected, ours, keep, dry_run)
     return done
 
 
-def _collect_bentos(done: Collected, name: str, protected: set[str], ours: set[str], keep: int,
+def _collect_bentos(done: Collected, packs, protected: set[str], ours: set[str], keep: int,
                     dry_run: bool) -> None:
-    """A bento is ours when the ledger names it or every model it packs is ours."""
+    """Bentos whose packed model names satisfy `packs` (one task's, or several for the all-in-one);
+    a bento is ours when the ledger names it or every model it packs is ours."""
     import bentoml
-    from bentoml.exceptions import NotFound
 
-    try:
-        listed = bentoml.bentos.list(name)
-    except NotFound:  # no bento of that name was ever built
-        listed = []
-    bentos = [b for b in listed
-              if str(b.tag) in ours or (b.info.models and all(str(m.tag) in ours for m in b.info.models))]
-    bentos.sort(key=lambda b: b.info.creation_time, reverse=True)
-    packing = {str(b.tag) for b in bentos if any(str(m.tag) in protected for m in b.info.models)}
-    kept = _keep([str(b.tag) for b in bentos], protected | packing, keep)
-    for bento in bentos:
-        tag = str(bento.tag)
+    candidates = []  # (creation time, tag, packed model tags)
+    for bento in bentoml.bentos.list():
+        tag, models = str(bento.tag), _packed(bento)
+        if models and packs({m.split(":")[0] for m in models}) and (tag in ours or models <= ours):
+            candidates.append((bento.info.creation_time, tag, models))
+    candidates.sort(reverse=True)
+    packing = {tag for _, tag, models in candidates if models & protected}
+    kept = _keep([tag for _, tag, _ in candidates], protected | packing, keep)
+    for _, tag, _ in candidates:
         if tag in kept:
             done.kept.append(tag)
         else:
             _delete(done, tag, dry_run, bentoml.bentos.delete)
+
+
+def _packed(bento) -> set[str]:
+    """The model tags a bento packs (BentoML 1.4 lists them per service)."""
+    found = {str(m.tag) for m in bento.info.models}
+    for service in bento.info.services or ():
+        found |= {str(m.tag) for m in getattr(service, "models", ()) or ()}
+    return found
 
 
 def _keep(newest_first: list[str], protected: set[str], keep: int) -> set[str]:
