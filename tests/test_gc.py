@@ -86,12 +86,16 @@ def test_gc_keeps_champion_previous_serving_and_the_newest_others(copies, tmp_pa
     assert by_task["all"]["deleted"] == []
 
 
-def test_keep_models_is_checked():
-    from zeta_serving.errors import ZetaError
-    from zeta_serving.maintenance.config import Policy
+def test_keep_models_is_checked(tmp_path):
+    from zeta_serving.errors import ConfigError
+    from zeta_serving.maintenance.config import load_config
 
-    with pytest.raises(ZetaError, match="keep_models"):
-        Policy(keep_models=-1).check("price")
+    bad = tmp_path / "zeta.toml"
+    bad.write_text("[maintenance]\nkeep_models = -1\n")
+    with pytest.raises(ConfigError, match="keep_models"):
+        load_config(str(bad))
+    bad.write_text("[maintenance.models.tag]\nkeep_models = 5\n")
+    assert load_config(str(bad)).policy("tag").keep_models == 5
 
 
 def test_every_cycle_removes_what_it_no_longer_needs(history, tmp_path):

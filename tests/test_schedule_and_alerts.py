@@ -183,11 +183,12 @@ def test_reminders_follow_remind_days_and_failures_are_their_own_condition(tmp_p
     recovered = alert_groups.plan("healthy", day4, earlier)
     assert recovered.action == "recovered" and recovered.cycles == 2 and recovered.deploys == 1
     assert alert_groups.plan("healthy", day4, earlier[earlier["decision"] == "healthy"]).action is None
-    from zeta_serving.errors import ZetaError
-    from zeta_serving.maintenance.config import Policy
+    from zeta_serving.errors import ConfigError
 
-    with pytest.raises(ZetaError, match="remind_days"):
-        Policy(remind_days=0).check("tag")
+    bad = tmp_path / "zeta.toml"
+    bad.write_text("[maintenance]\nremind_days = 0\n")
+    with pytest.raises(ConfigError, match="remind_days"):
+        load_config(str(bad))
 
 
 def test_accept_with_an_explicit_score_and_its_errors(history, tmp_path, capsys):
