@@ -379,3 +379,24 @@ def test_an_outage_mid_cycle_is_recorded_failed_once_the_database_is_back_and_th
     recorded = runs(url).set_index("id").loc[int(unfinished["id"])]
     assert recorded["decision"] == "failed" and not pd.isna(recorded["finished_at"])
     assert recorded["failed_stage"] in ("build", "deploy") and "hunter2" not in (recorded["error"] or "")
+
+
+def test_a_replica_that_loses_the_lease_after_deploying_rolls_back_and_crowns_nothing(url):
+    m = maintainer(url, LEASE, alerts=Recording(), builder=SlowBuild())
+    champion = m.ledger.champion("category").tag
+    real_verify = m.deployer.verify
+
+    def verify_then_lose_the_lease(model, gate):
+        real_verify(model, gate)
+        engine = make_engine(url)
+        with engine.begin() as conn:
+            conn.execute(leases.update().where(leases.c.model == "category").values(
+                holder="thief", expires_at=datetime(2099, 1, 1)))
+        engine.dispose()
+
+    m.deployer.verify = verify_then_lose_the_lease
+    result = m.run("category")
+    assert result.decision == "failed" and result.failed_stage == "verify", result
+    assert "lease on category was lost" in result.summary
+    assert m.ledger.champion("category").tag == champion  # not crowned
+    assert m.deployer.current("category").model_tag == champion  # the candidate was rolled back

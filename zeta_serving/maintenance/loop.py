@@ -239,10 +239,13 @@ class Maintainer:
             info.update(golden_cases=len(cases))
         with self._stage(run, "verify"):
             try:
+                self._confirm_lease()  # lost while deploying: the warm standby goes back on
                 self.deployer.verify(model, self._golden_gate(model, cases))
-                self._confirm_lease()  # ... and crowns nothing: the old champion goes back on
+                self._confirm_lease()  # lost while verifying: the champion goes back on, nothing is crowned
             except Exception:
                 restored = self.deployer.rollback(model)
+                if restored is None or restored.model_tag != champion.tag:  # no standby left after verify
+                    restored = _safe(lambda: self._put_back(model, champion)) or restored
                 run.set(serving_tag=restored.model_tag if restored else None)
                 raise
         # A recovered challenger sets the new standard; a degraded one keeps the old standard, so the
@@ -269,6 +272,13 @@ class Maintainer:
         champion = Champion(model, first.tag, first.reference_score, datetime.now(timezone.utc))
         self.ledger.crown(champion)
         return champion
+
+    def _put_back(self, model: str, champion: Champion):
+        """Deploy the champion again (gated by its own golden cases); what serves afterwards."""
+        cases = registry.load_golden(registry.get(champion.tag))
+        self.deployer.deploy(model, champion.bento_tag, champion.tag, gate=self._golden_gate(model, cases),
+                             image_tag=champion.image_tag)
+        return self.deployer.current(model)
 
     def _load(self, tag: str):
         if tag not in self._models:
