@@ -20,6 +20,7 @@ from bentoml.models import BentoModel
 from pydantic import BaseModel, create_model
 
 from zeta_serving.serving import inprocess, runtime
+from zeta_serving.serving.contract import HttpContract
 from zeta_serving.serving.schemas import MAX_BATCH, batch_of
 from zeta_serving.tasks import Task
 
@@ -92,4 +93,7 @@ def api_service(name: str, doc: str, served: Sequence[tuple[Task, ServedModel]],
     namespace["__init__"] = __init__
     routes = [task.route for task, _ in served]
     cls = type("".join(part.title() for part in name.split("-")), (), namespace)
-    return inprocess.serve(bentoml.service(name=name, **inprocess.service_options(routes))(cls), routes)
+    service = bentoml.service(name=name, **inprocess.service_options(routes))(cls)
+    # First added is outermost: the contract also sees (and shapes) the shedding middleware's 503.
+    service.add_asgi_middleware(HttpContract)  # errors and /docs.json as documented: contract.py
+    return inprocess.serve(service, routes)
