@@ -14,14 +14,17 @@ from zeta_serving.maintenance.builder import BentoBuilder, Builder
 from zeta_serving.maintenance.clock import Clock, FixedClock, SystemClock
 from zeta_serving.maintenance.deployers import Deployer
 from zeta_serving.maintenance.inprocess import InProcessDeployer
+from zeta_serving.maintenance.kubernetes import KubernetesDeployer
 from zeta_serving.maintenance.local_deployer import LocalDeployer
+from zeta_serving.maintenance.spinnaker import SpinnakerDeployer
 from zeta_serving.storage import Store
 from zeta_serving.store import ListingStore
 from zeta_serving.tasks import Task
 
 
-def deployers(local: LocalDeployer, inprocess: InProcessDeployer) -> list[Deployer]:
-    return [local, inprocess]
+def deployers(local: LocalDeployer, inprocess: InProcessDeployer, kubernetes: KubernetesDeployer,
+              spinnaker: SpinnakerDeployer) -> list[Deployer]:
+    return [local, inprocess, kubernetes, spinnaker]
 
 
 def sinks(log: LogSink, webhook: WebhookSink, multi: MultiSink) -> list[AlertSink]:

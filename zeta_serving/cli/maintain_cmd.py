@@ -23,18 +23,33 @@ def _clock(now: str | None):
 @click.option("--model", "models", multiple=True, type=click.Choice(task_names()), help="Only this model (repeatable).")
 @click.option("--now", default=None, help="The time the cycle believes it is (ISO-8601, UTC if no zone).")
 @click.option("--config", "config_file", default=None, help="Project config file (default: ./zeta.toml).")
-@click.option("--deployer", type=click.Choice(["local", "inprocess"]), default=None,
+@click.option("--deployer", type=click.Choice(["local", "inprocess", "kubernetes", "spinnaker"]), default=None,
               help="Override the config's deployer (--once defaults to inprocess: it exits after the cycle).")
 @click.option("--json", "as_json", is_flag=True, help="Print the cycle results as JSON.")
+@click.option("--health-port", type=click.IntRange(0, 65535), default=None, envvar="ZETA_HEALTH_PORT",
+              help="Serve /healthz, /readyz and /metrics on this port (0: any free port).")
+@click.option("--leader", "leader_kind", type=click.Choice(["database", "kubernetes"]), default="database",
+              show_default=True, help="Where replicas elect the one that schedules: the database lease "
+                                      "or a coordination.k8s.io Lease (see [kubernetes] in zeta.toml).")
+@click.option("--log-format", type=click.Choice(["auto", "json", "text"]), default=None, envvar="ZETA_LOG_FORMAT",
+              help="Logs on stderr: JSON lines (auto: when stderr is not a terminal; the default "
+                   "without --once).")
 @click.pass_context
 def maintain(ctx, once: bool, models: tuple[str, ...], now: str | None, config_file: str | None,
-             deployer: str | None, as_json: bool) -> None:
+             deployer: str | None, as_json: bool, health_port: int | None, leader_kind: str,
+             log_format: str | None) -> None:
     """Keep the live models healthy: evaluate, retrain, gate, build, deploy, verify, record."""
+    import sys
+
     from zeta_serving.maintenance.config import load_config
+    from zeta_serving.maintenance.pod import configure_logging
     from zeta_serving.maintenance.runtime import make_maintainer
 
     from zeta_serving.errors import ZetaError
     from zeta_serving.maintenance.signals import stop_cleanly
+
+    if log_format or not once:
+        configure_logging(log_format or "auto", debug=ctx.obj.get("debug", False), stream=sys.stderr)
 
     models = models or tuple(task_names())
     config = load_config(config_file, deployer=deployer or ("inprocess" if once else None))
@@ -66,7 +81,8 @@ def maintain(ctx, once: bool, models: tuple[str, ...], now: str | None, config_f
         return
     if now:
         raise click.UsageError("--now only makes sense with --once (the scheduler follows the real clock)")
-    run_forever(maintainer, config, models)
+    ctx.exit(run_forever(maintainer, config, models, leader=_leader(leader_kind, maintainer, config),
+                         health_port=health_port))
 
 
 def _alert_unreachable(config, models, clock, error: str) -> str:
@@ -84,14 +100,13 @@ def _alert_unreachable(config, models, clock, error: str) -> str:
     return f"sent to {', '.join(names)}" if ok else f"NOT delivered to {', '.join(names)}"
 
 
-def run_forever(maintainer, config, models) -> None:
-    from zeta_serving.maintenance.schedule import build_scheduler, next_runs
+def run_forever(maintainer, config, models, *, leader, health_port: int | None = None) -> int:
+    """The scheduler, as its leader replica (zeta_serving/maintenance/pod.py: health port, SIGTERM)."""
+    from zeta_serving.maintenance import pod
 
-    deployer = maintainer.deployer
-    if hasattr(deployer, "start"):
-        deployer.start()
-    from zeta_serving.maintenance.signals import stop_cleanly
+    return pod.run_forever(maintainer, config, models, leader=leader, health_port=health_port)
 
+<<<<<<< HEAD
     scheduler = build_scheduler(maintainer, config, models=models, missed=missed_at_start(maintainer, config, models))
     for model, at in next_runs(config, maintainer.clock.now(), models).items():
         click.echo(f"{model}: next cycle {at:%Y-%m-%d %H:%M %Z}", err=True)
@@ -106,6 +121,22 @@ def run_forever(maintainer, config, models) -> None:
     finally:
         if hasattr(deployer, "stop"):
             deployer.stop()
+=======
+
+def _leader(kind: str, maintainer, config):
+    from zeta_serving.maintenance.leader import DatabaseLeader, KubernetesLeader
+
+    seconds = 30.0  # a dead leader's replica takes over within this
+    if kind == "database":
+        return DatabaseLeader(maintainer.store.engine, maintainer.replica, seconds)
+    from zeta_serving.k8s.objects import LEASE_NAME
+    from zeta_serving.maintenance.kubernetes import KubernetesSettings, api_client
+    from zeta_serving.maintenance.sections import load_section
+
+    settings = load_section(config.source, "kubernetes", KubernetesSettings)
+    return KubernetesLeader(api_client(settings), settings.resolved_namespace(), LEASE_NAME, maintainer.replica,
+                            seconds, request_timeout=settings.request_timeout)
+>>>>>>> b918039 (Kubernetes and Spinnaker: manifests, self-gating bentos, two cluster deployers, the loop in a pod)
 
 
 def missed_at_start(maintainer, config, models) -> dict:

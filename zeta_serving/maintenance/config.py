@@ -14,7 +14,7 @@ Looked up in this order: `--config FILE`, `$ZETA_CONFIG`, `./zeta.toml`,
     max_eval_rows = 50000         # the newest rows at most
     unseen_jump = 0.10            # unseen-token rate this far above training time triggers a cycle
     early_warning_minutes = 60    # how often that rate is checked (0: never)
-    deployer = "local"            # local | inprocess
+    deployer = "local"            # local | inprocess | kubernetes | spinnaker ([kubernetes], [spinnaker] tables)
     port = 3000                   # where the local deployer serves
     alerts = ["log"]              # log, webhook
     webhook_url = ""              # or $ZETA_ALERT_WEBHOOK_URL (a secret: never logged)
@@ -49,7 +49,9 @@ from zeta_serving import tasks
 from zeta_serving.errors import ConfigError, ZetaError
 from zeta_serving.paths import zeta_home
 
-SECTIONS = ("maintenance",)  # the top-level tables of zeta.toml this code reads
+# The top-level tables of zeta.toml this code reads; each cluster deployer reads its own
+# table (zeta_serving/maintenance/sections.py).
+SECTIONS = ("maintenance", "kubernetes", "spinnaker")
 
 
 @dataclass(frozen=True)
@@ -109,7 +111,7 @@ class _Keys(pydantic.BaseModel):
     max_eval_rows: int | None = Field(None, ge=1)
     unseen_jump: float | None = Field(None, gt=0, le=1, **_finite)
     early_warning_minutes: float | None = Field(None, ge=0, **_finite)
-    deployer: Literal["local", "inprocess"] | None = None
+    deployer: str | None = None  # a name in zeta_serving/maintenance/deployers.py: REGISTRY
     port: int | None = Field(None, ge=1, le=65535)
     alerts: list[Literal["log", "webhook"]] | None = None
     webhook_url: str | None = None
@@ -122,6 +124,15 @@ class _Keys(pydantic.BaseModel):
     @classmethod
     def _check_schedule(cls, value):
         return value if value is None else _cron(value)
+
+    @pydantic.field_validator("deployer")
+    @classmethod
+    def _check_deployer(cls, value):
+        from zeta_serving.maintenance.deployers import REGISTRY
+
+        if value is not None and value not in REGISTRY:
+            raise ValueError(f"not a deployer (choose from {', '.join(REGISTRY)})")
+        return value
 
     @pydantic.field_validator("alerts", mode="before")
     @classmethod

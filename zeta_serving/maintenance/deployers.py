@@ -47,3 +47,25 @@ class Deployer(Protocol):
     def rollback(self, task: str) -> Deployment | None: ...
 
     def client(self, deployment: Deployment) -> Client: ...
+
+
+# The deployers `deployer = "<name>"` can pick: name -> "module:factory". A factory takes
+# (MaintenanceConfig, clock) and returns a Deployer; its own settings live in its own
+# table of zeta.toml. A new deployer is one module plus one line here.
+REGISTRY: dict[str, str] = {
+    "local": "zeta_serving.maintenance.runtime:local_deployer",
+    "inprocess": "zeta_serving.maintenance.runtime:inprocess_deployer",
+    "kubernetes": "zeta_serving.maintenance.kubernetes:from_config",
+    "spinnaker": "zeta_serving.maintenance.spinnaker:from_config",
+}
+
+
+def make(kind: str, config: Any, clock: Any = None) -> Deployer:
+    """The deployer registered as `kind`, built from the MaintenanceConfig (and clock)."""
+    import importlib
+
+    if kind not in REGISTRY:
+        raise DeployError(f"unknown deployer {kind!r} (choose from {', '.join(REGISTRY)})")
+    module, _, name = REGISTRY[kind].partition(":")
+    factory: Callable[[Any, Any], Deployer] = getattr(importlib.import_module(module), name)
+    return factory(config, clock)

@@ -4,23 +4,33 @@ from __future__ import annotations
 
 from zeta_serving import tasks
 from zeta_serving.errors import ZetaError
+from zeta_serving.maintenance import deployers
 from zeta_serving.maintenance.alerts import build_sinks
 from zeta_serving.maintenance.builder import BentoBuilder
 from zeta_serving.maintenance.config import MaintenanceConfig
+from zeta_serving.maintenance.deployers import DeployError
 from zeta_serving.maintenance.inprocess import InProcessDeployer
 from zeta_serving.maintenance.ledger import Ledger
 from zeta_serving.maintenance.loop import Maintainer
 from zeta_serving.store import ListingStore
 
 
-def make_deployer(kind: str, *, port: int, clock=None):
-    if kind == "inprocess":
-        return InProcessDeployer(clock)
-    if kind == "local":
-        from zeta_serving.maintenance.local_deployer import LocalDeployer
+def local_deployer(config: MaintenanceConfig, clock=None):
+    from zeta_serving.maintenance.local_deployer import LocalDeployer
 
-        return LocalDeployer(port=port)
-    raise ZetaError(f"unknown deployer {kind!r} (local or inprocess)")
+    return LocalDeployer(port=config.policy(tasks.names()[0]).port)
+
+
+def inprocess_deployer(config: MaintenanceConfig, clock=None):
+    return InProcessDeployer(clock)
+
+
+def make_deployer(kind: str, config: MaintenanceConfig, clock=None):
+    """The deployer registered under `kind` (zeta_serving/maintenance/deployers.py: REGISTRY)."""
+    try:
+        return deployers.make(kind, config, clock)
+    except DeployError as exc:
+        raise ZetaError(str(exc)) from None
 
 
 def make_maintainer(store: ListingStore, config: MaintenanceConfig, clock, *, deployer=None,
@@ -28,6 +38,6 @@ def make_maintainer(store: ListingStore, config: MaintenanceConfig, clock, *, de
     policy = config.policy(tasks.names()[0])  # sinks, deployer and backend are project-wide settings
     sinks = build_sinks(list(policy.alerts), webhook_url=policy.webhook_url or None, timeout=5.0, retries=3)
     return Maintainer(store=store, ledger=Ledger(store.engine),
-                      deployer=deployer or make_deployer(policy.deployer, port=policy.port, clock=clock),
+                      deployer=deployer or make_deployer(policy.deployer, config, clock),
                       builder=BentoBuilder(policy.container_backend), alerts=sinks, clock=clock, config=config,
                       replica=replica)

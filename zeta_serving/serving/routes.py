@@ -19,7 +19,7 @@ import bentoml
 from bentoml.models import BentoModel
 from pydantic import BaseModel, create_model
 
-from zeta_serving.serving import inprocess, runtime
+from zeta_serving.serving import inprocess, runtime, selfcheck
 from zeta_serving.serving.contract import HttpContract
 from zeta_serving.serving.schemas import MAX_BATCH, batch_of
 from zeta_serving.tasks import Task
@@ -36,10 +36,15 @@ class ServedModel:
     bento_model: BentoModel = field(repr=False)
 
     def start(self, stored_model: Any) -> inprocess.InProcessModel:
+        return self.start_checked(stored_model)[0]
+
+    def start_checked(self, stored_model: Any) -> tuple[inprocess.InProcessModel, selfcheck.SelfCheck]:
+        """The model ready to serve, and its golden self-check (replayed in this process, at start-up)."""
         model = runtime.load(stored_model)
         task, tag = self.task, self.tag
-        return inprocess.InProcessModel(task.name, lambda listings: list(task.predict(model, tag, listings)),
-                                        batching=runtime.adaptive_batching())
+        served = inprocess.InProcessModel(task.name, lambda listings: list(task.predict(model, tag, listings)),
+                                          batching=runtime.adaptive_batching())
+        return served, selfcheck.for_stored_model(task, stored_model, model)
 
 
 def batch_response(task: Task) -> type[BaseModel]:
@@ -88,9 +93,16 @@ def api_service(name: str, doc: str, served: Sequence[tuple[Task, ServedModel]],
         namespace.update(_routes(task))
 
     def __init__(self) -> None:
-        self.models = {task.name: model.start(getattr(self, f"{task.name}_model")) for task, model in served}
+        started = {task.name: model.start_checked(getattr(self, f"{task.name}_model")) for task, model in served}
+        self.models = {name: pair[0] for name, pair in started.items()}
+        self.selfchecks = {name: pair[1] for name, pair in started.items()}
+
+    def __is_ready__(self) -> bool:
+        # /readyz: only once every model's golden cases answered as at training time (serving/selfcheck.py)
+        return all(check.passed for check in self.selfchecks.values())
 
     namespace["__init__"] = __init__
+    namespace["__is_ready__"] = __is_ready__
     routes = [task.route for task, _ in served]
     cls = type("".join(part.title() for part in name.split("-")), (), namespace)
     service = bentoml.service(name=name, **inprocess.service_options(routes))(cls)
