@@ -104,24 +104,9 @@ def run_forever(maintainer, config, models, *, leader, health_port: int | None =
     """The scheduler, as its leader replica (zeta_serving/maintenance/pod.py: health port, SIGTERM)."""
     from zeta_serving.maintenance import pod
 
-    return pod.run_forever(maintainer, config, models, leader=leader, health_port=health_port)
+    return pod.run_forever(maintainer, config, models, leader=leader, health_port=health_port,
+                           missed=missed_at_start(maintainer, config, models))
 
-<<<<<<< HEAD
-    scheduler = build_scheduler(maintainer, config, models=models, missed=missed_at_start(maintainer, config, models))
-    for model, at in next_runs(config, maintainer.clock.now(), models).items():
-        click.echo(f"{model}: next cycle {at:%Y-%m-%d %H:%M %Z}", err=True)
-    try:
-        # SIGTERM/SIGINT: no new cycles; a running one stops at its next stage, recorded, lease released.
-        with stop_cleanly(maintainer, on_stop=lambda: scheduler.shutdown(wait=False)):
-            for model in models:  # put the champions on the air before the first scheduled cycle
-                maintainer.ensure_serving(model)
-            scheduler.start()
-    except (KeyboardInterrupt, SystemExit):
-        pass
-    finally:
-        if hasattr(deployer, "stop"):
-            deployer.stop()
-=======
 
 def _leader(kind: str, maintainer, config):
     from zeta_serving.maintenance.leader import DatabaseLeader, KubernetesLeader
@@ -136,7 +121,6 @@ def _leader(kind: str, maintainer, config):
     settings = load_section(config.source, "kubernetes", KubernetesSettings)
     return KubernetesLeader(api_client(settings), settings.resolved_namespace(), LEASE_NAME, maintainer.replica,
                             seconds, request_timeout=settings.request_timeout)
->>>>>>> b918039 (Kubernetes and Spinnaker: manifests, self-gating bentos, two cluster deployers, the loop in a pod)
 
 
 def missed_at_start(maintainer, config, models) -> dict:

@@ -167,7 +167,7 @@ class HealthServer:
 
 
 def run_forever(maintainer, config, models, *, leader, health_port: int | None = None,
-                retry_seconds: float = 5.0) -> int:
+                retry_seconds: float = 5.0, missed: dict | None = None) -> int:
     """Wait for leadership, then schedule cycles until SIGTERM/SIGINT or a lost lease; returns the exit code."""
     from zeta_serving.maintenance.schedule import build_scheduler
     from zeta_serving.maintenance.signals import stop_cleanly
@@ -177,7 +177,8 @@ def run_forever(maintainer, config, models, *, leader, health_port: int | None =
     if health:
         log.info("health, readiness and metrics on port %d", health.port)
     stop = threading.Event()
-    scheduler = build_scheduler(Observed(maintainer, metrics), config, models=models)
+    # `missed`: cycles the schedule owed while the loop was down; each runs once when it starts.
+    scheduler = build_scheduler(Observed(maintainer, metrics), config, models=models, missed=missed)
 
     def on_stop():
         stop.set()
