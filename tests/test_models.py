@@ -169,7 +169,10 @@ def test_kaggle_layout_loads_trains_and_predicts_unchanged(tmp_path, db_url, cap
     # Undated rows follow file order over 30 days: the newest 7 days are the last ~23% of the file.
     price = train_task(store, "price", until="2026-06-01", train_days=23, eval_days=7)
     category = train_task(store, "category", until="2026-06-01", train_days=23, eval_days=7)
-    assert price.train_rows + price.eval_rows == 1500 and 300 < price.eval_rows < 400
+    meta = price.saved.metadata
+    assert meta["scored_model_train_rows"] + price.eval_rows + meta["eval_rows_relisted"] == 1500
+    assert 300 < price.eval_rows + meta["eval_rows_relisted"] < 400 and price.eval_rows > 100
+    assert price.train_rows == meta["scored_model_train_rows"] + price.eval_rows  # the saved model saw them all
     assert price.scores["rmsle"] < 0.35
     assert category.scores["accuracy@1"] > 0.9
     assert price.model.predict(store.window("2026-05-01", "2026-06-01").head(1))[0]["currency"] == "USD"

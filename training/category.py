@@ -23,7 +23,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
 from training.base import SuggestionModel
-from training.features import category_levels, name_and_brand, ngrams, softmax, top_k
+from training.features import (category_levels, expected_calibration_error, name_and_brand, ngrams, softmax,
+                               top_k)
 from zeta_serving.tokenizer import Tokenizer
 
 CHUNK = 512  # rows scored at once: CHUNK x n_classes floats stay small
@@ -137,6 +138,11 @@ class CategoryModel(SuggestionModel):
         return float(parts[:, 0].mean()) if len(parts) else float("nan")
 
     def report(self, frame: pd.DataFrame) -> dict[str, float]:
-        parts = self.score_parts(frame)
-        return {"accuracy@1": float(parts[:, 0].mean()), "accuracy@3": float(parts[:, 1].mean()),
-                "rows": int(len(parts))}
+        rows = self.labelled(frame)
+        idx, probs = self._top(rows, 3)
+        truth = self._targets(rows).to_numpy(dtype=str)
+        predicted = self.classes_[idx] if len(idx) else np.empty((0, 3), dtype=str)
+        hit1 = predicted[:, 0] == truth
+        hit3 = (predicted == truth[:, None]).any(axis=1)
+        return {"accuracy@1": float(hit1.mean()), "accuracy@3": float(hit3.mean()),
+                "ece": expected_calibration_error(probs[:, 0], hit1), "rows": int(len(rows))}

@@ -29,19 +29,33 @@ from typing import Iterator
 import numpy as np
 import pandas as pd
 
+from zeta_serving import synth_catalog as C
 from zeta_serving import synth_vocab as V
 from zeta_serving.errors import ZetaError
 from zeta_serving.schema import COLUMNS
 
-BRAND_SHARE = 0.75  # listings with a brand
+BRAND_SHARE = {"ファッション": 0.85, "コスメ・美容": 0.8, "ベビー・キッズ": 0.6, "スポーツ": 0.6,
+               "アウトドア・釣り・旅行用品": 0.6}  # listings with a brand, by top-level
+OTHER_BRAND_SHARE = 0.3  # elsewhere (the brand list is mostly fashion houses)
 SHIP_SHARE = 0.65  # seller pays shipping
 CONDITION_P = (0.28, 0.17, 0.30, 0.13, 0.09, 0.03)
 COND_LOGPRICE = (0.0, -0.1, -0.25, -0.45, -0.65, -1.0)
-SHIP_LOGPRICE = 0.08
+COND_WEIGHT = {"スマホ・タブレット・パソコン": 1.6, "テレビ・オーディオ・カメラ": 1.5, "生活家電・空調": 1.4,
+               "ゲーム・おもちゃ・グッズ": 1.1, "本・雑誌・漫画": 0.5, "CD・DVD・ブルーレイ": 0.5, "チケット": 0.2,
+               "食品・飲料・酒": 0.3}  # how much wear costs, by top-level (1.0 elsewhere)
+SHIP_COST = {"本・雑誌・漫画": 230, "CD・DVD・ブルーレイ": 230, "チケット": 210, "コスメ・美容": 230,
+             "ゲーム・おもちゃ・グッズ": 380, "ファッション": 520, "ベビー・キッズ": 520, "家具・インテリア": 1700,
+             "生活家電・空調": 1200, "車・バイク・自転車": 1500, "スマホ・タブレット・パソコン": 750,
+             "テレビ・オーディオ・カメラ": 900}  # yen a seller-paid parcel costs, by top-level (600 elsewhere)
 NOBRAND_LOGPRICE = math.log(0.85)
 PRICE_SIGMA = 0.3
 VOCAB_RATE = 0.65  # share of listings using the new vocabulary once drift (a) is on
 NEW_BRANDS_PER_TOP, NEW_SERIES_PER_TOP = 40, 12
+CATALOG_SHARE = 0.3  # listings drawn from the known product lines of synth_catalog
+CATALOG_NO_BRAND_FIELD = 0.3  # of those, listings whose brand field is left empty
+FASHION_BRAND_SHARE = 0.6  # the brand list is mostly fashion: most of its brands sell there
+RELIST_SHARE = 0.03  # listings that relist an item of one of the RELIST_DAYS before, under a new id
+RELIST_DAYS = 10
 
 
 @dataclass(frozen=True)
@@ -223,10 +237,14 @@ class _World:
         self.brands = list(dict.fromkeys(b.strip() for b in text.splitlines() if b.strip()))
         self.top_brands: list[list[int]] = [[] for _ in self.tops]
         self.brand_series: list[tuple[str, ...]] = []
+        fashion = self.tops.index("ファッション")
         for b, name in enumerate(self.brands):
             t1 = min(bisect.bisect_left(top_cum, _u("top1:" + name)), last)
-            self.top_brands[t1].append(b)
-            if _u("two:" + name) < 0.3:
+            if _u("fashion:" + name) < FASHION_BRAND_SHARE:
+                t1 = fashion
+            if name not in C.BRANDS:  # known brands sell only their own lines (synth_catalog)
+                self.top_brands[t1].append(b)
+            if _u("two:" + name) < 0.3 and name not in C.BRANDS:
                 t2 = min(bisect.bisect_left(top_cum, _u("top2:" + name)), last)
                 if t2 != t1:
                     self.top_brands[t2].append(b)
@@ -238,9 +256,15 @@ class _World:
         # short brand names are often written in Latin letters (ナイキ -> NAIKI); long ones hardly ever
         self.brand_latin = [lat if lat and len(lat.replace(" ", "")) <= 10 else None
                             for lat in map(V.romanize, self.brands)]
+        self.surface_tags = {surf: t for t, surfs, _ in V.COLOURS for surf in surfs}
+        self.surface_tags.update({surf: t for t, surfs in V.SIZE_SURFACES.items() for surf in surfs})
+        self.cond_weight = np.array([COND_WEIGHT.get(t, 1.0) for t in self.tops])
+        self.ship_cost = np.array([SHIP_COST.get(t, 600) for t in self.tops], dtype=float)
+        self.brand_share = np.array([BRAND_SHARE.get(t, OTHER_BRAND_SHARE) for t in self.tops])
         self.tag_vocab = sorted(
             {t for t, _, _ in V.COLOURS} | set(V.SIZE_SURFACES) | set(V.MATERIALS) | set(self.series)
-            | set(V.CONDITION_TAGS) | {V.BUNDLE_TAG} | {f for fs in V.FEATURES.values() for f in fs})
+            | set(V.CONDITION_TAGS) | {V.BUNDLE_TAG} | {f for fs in V.FEATURES.values() for f in fs}
+            | {model for line in C.LINES for model, _ in line.models})
 
 
 @lru_cache(maxsize=1)
@@ -267,6 +291,11 @@ def _popularity(seed: int) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarra
         idx = np.flatnonzero(w.leaf_top == t)
         z = 1.0 / (rng.permutation(len(idx)) + 1.0)
         leaf_w[idx] = V.TOP_WEIGHT[top] * z / z.sum()
+    popular = np.zeros(len(w.paths))
+    for key, percent in C.POPULAR_LEAVES.items():
+        idx = [i for i, p in enumerate(w.paths) if key in p]
+        popular[idx] += percent / len(idx)
+    leaf_w = leaf_w / leaf_w.sum() * (100.0 - popular.sum()) + popular  # a fixed head, a seeded tail
     brand_idx, brand_cum = [], []
     for members in w.top_brands:
         z = 1.0 / (rng.permutation(len(members)) + 1.0) ** 1.1
@@ -335,8 +364,9 @@ def leaf_paths() -> list[str]:
 
 
 def brand_names() -> list[str]:
-    """The brand list of the package data."""
-    return list(_world().brands)
+    """The brand list of the package data, and the catalogue's brands it misses (Apple, 任天堂, ...)."""
+    brands = _world().brands
+    return list(brands) + [b for b in C.BRANDS if b not in set(brands)]
 
 
 def tag_vocabulary() -> list[str]:
@@ -449,18 +479,7 @@ def _attributes(w: _World, lf: _Leaf, b: int, new_brand: str, c: int, drifted: b
         tag = lf.materials[int(r() * len(lf.materials))]
         tags.append(tag)
         place("material", _pick_surface(V.MATERIALS[tag], r), 0.6)
-    ct = None
-    if c == 1:
-        ct = "新品未使用" if r() < 0.8 else None
-    elif c == 2 or c == 3:
-        ct = "美品" if r() < (0.5 if c == 2 else 0.25) else None
-    elif c == 6:
-        ct = "ジャンク" if r() < 0.7 else None
-    row.cond_tag, row.cond_where = ct, 0  # 1: in the name, 2: in the description
-    if ct:
-        tags.append(ct)
-        x = r()
-        row.cond_where = 1 if x < 0.7 else 2 if x < 0.95 else 0
+    _condition_tag(row, c, tags, r)
     row.bundle_text, row.bundle_log = "", 0.0
     if r() < 0.07:
         k = 2 + int(r() * 4)
@@ -475,6 +494,32 @@ def _attributes(w: _World, lf: _Leaf, b: int, new_brand: str, c: int, drifted: b
             tags.append(feat)
             place("feature", feat, 0.55)
     row.tags, row.in_name, row.in_desc = tags[:5], in_name, in_desc
+    return row
+
+
+def _condition_tag(row: _Row, c: int, tags: list[str], r) -> None:
+    ct = None
+    if c == 1:
+        ct = "新品未使用" if r() < 0.8 else None
+    elif c == 2 or c == 3:
+        ct = "美品" if r() < (0.5 if c == 2 else 0.25) else None
+    elif c == 6:
+        ct = "ジャンク" if r() < 0.7 else None
+    row.cond_tag, row.cond_where = ct, 0  # 1: in the name, 2: in the description
+    if ct:
+        tags.append(ct)
+        x = r()
+        row.cond_where = 1 if x < 0.7 else 2 if x < 0.95 else 0
+
+
+def _catalog_row(item: C.Item, c: int, r) -> _Row:
+    """The _Row of a catalogue listing: its title core is already written (item.words)."""
+    row = _Row()
+    row.brand, row.latin, row.series, row.in_name, row.in_desc = item.brand, None, None, {}, []
+    row.tags = list(item.tags)
+    _condition_tag(row, c, row.tags, r)
+    row.bundle_text, row.bundle_log = "", 0.0
+    row.tags = row.tags[:5]
     return row
 
 
@@ -496,7 +541,8 @@ def _nouns(lf: _Leaf, word: str | None, r) -> list[str]:
     return nouns
 
 
-def _name(row: _Row, lf: _Leaf, nouns: list[str], c: int, s: int, r) -> str:
+def _prefix(row: _Row, c: int, s: int, r) -> list[str]:
+    """Condition and promotion words that sellers put in brackets before or after the title."""
     pre: list[str] = []
     if row.cond_where == 1:
         pre.append(_pick_surface(V.CONDITION_TAGS[row.cond_tag], r))
@@ -505,6 +551,11 @@ def _name(row: _Row, lf: _Leaf, nouns: list[str], c: int, s: int, r) -> str:
         pre.append(cw[int(r() * len(cw))])
     if r() < 0.25:
         pre.append(V.SHIP_PROMO if s and r() < 0.5 else V.PROMO_WORDS[int(r() * len(V.PROMO_WORDS))])
+    return pre
+
+
+def _name(row: _Row, lf: _Leaf, nouns: list[str], c: int, s: int, r) -> str:
+    pre = _prefix(row, c, s, r)
     parts: list[str] = []
     brand, latin, in_name = row.brand, row.latin, row.in_name
     if brand and r() < 0.85:
@@ -521,6 +572,10 @@ def _name(row: _Row, lf: _Leaf, nouns: list[str], c: int, s: int, r) -> str:
     if "feature" in in_name:
         attrs.append(f"【{in_name['feature']}】" if r() < 0.4 else in_name["feature"])
     parts = attrs + parts if r() < 0.12 else parts + attrs
+    return _finish(parts, pre, s, r)
+
+
+def _finish(parts: list[str], pre: list[str], s: int, r) -> str:
     if pre:
         shown = _bracket(pre, r)
         parts = parts + shown if r() < 0.15 else shown + parts
@@ -571,12 +626,23 @@ def _description(row: _Row, lf: _Leaf, noun: str, c: int, r) -> str:
 
 
 def _rows(w: _World, leaf: list[int], brand: list[int], new_brand: list[str], cond: list[int], ship: list[int],
-          drifted: list[bool], py: random.Random) -> tuple[list[str], list[str], list[str], list[list[str]], list]:
-    """Names, descriptions, brand strings, tags and log bundle size, row by row."""
+          drifted: list[bool], catalog: list[int], py: random.Random):
+    """Names, descriptions, brand strings, tags, log bundle size; leaf and log price of catalogue rows."""
     r = py.random
     coined = _coined() if any(drifted) else None
     names, descs, brands_out, tags_out, bundle_out = [], [], [], [], []
-    for li, b, nb, c, s, dr in zip(leaf, brand, new_brand, cond, ship, drifted):
+    items: dict[int, C.Item] = {}
+    for i, (li, b, nb, c, s, dr, k) in enumerate(zip(leaf, brand, new_brand, cond, ship, drifted, catalog)):
+        if k >= 0 and not dr:
+            item = items[i] = C.draw(C.LINES[k], r, w.surface_tags)
+            row = _catalog_row(item, c, r)
+            names.append(_finish(item.words, _prefix(row, c, s, r), s, r))
+            descs.append(_description(row, w.leaves[w.leaf_index[item.leaf]], item.noun, c, r))
+            # sellers often skip the brand field when the title already names the brand
+            brands_out.append("" if r() < CATALOG_NO_BRAND_FIELD else row.brand)
+            tags_out.append(row.tags)
+            bundle_out.append(0.0)
+            continue
         lf = w.leaves[li]
         row = _attributes(w, lf, b, nb, c, dr, coined, r)
         nouns = _nouns(lf, coined.leaf_word[li] if dr else None, r)
@@ -585,7 +651,7 @@ def _rows(w: _World, leaf: list[int], brand: list[int], new_brand: list[str], co
         brands_out.append(row.brand)
         tags_out.append(row.tags)
         bundle_out.append(row.bundle_log)
-    return names, descs, brands_out, tags_out, bundle_out
+    return names, descs, brands_out, tags_out, bundle_out, items
 
 
 def _empty_frame() -> pd.DataFrame:
@@ -615,24 +681,59 @@ def _check(day: date, rows: int, seed: int, drift: Drift | None) -> None:
             raise ZetaError(f"synth: price factor must be > 0, got {drift.price_factor}")
 
 
+def _round_yen(price: np.ndarray) -> np.ndarray:
+    return np.where(price < 10000, np.round(price, -1), np.round(price, -2))
+
+
 def _on(since: date | None, day: date) -> bool:
     return since is not None and day >= since
 
 
 def generate_day(day: date, rows: int, seed: int, drift: Drift | None = None) -> pd.DataFrame:
-    """One day of `rows` synthetic listings; depends only on (seed, day, rows, drift)."""
+    """One day of `rows` synthetic listings; depends only on (seed, day, rows, drift).
+
+    About RELIST_SHARE of them relist an item first listed on one of the RELIST_DAYS before
+    (same title, description, brand, category and tags, a price up to 15% lower, a new id):
+    what the relist key of `zeta_serving.relist` keeps out of held-out scores.
+    """
     _check(day, rows, seed, drift)
     if isinstance(day, pd.Timestamp) or type(day) is not date:
         day = date(day.year, day.month, day.day)
     if rows == 0:
         return _empty_frame()
+    frame = _fresh_day(day, rows, seed, drift).copy()
+    rng = np.random.default_rng([seed, day.toordinal(), 104729])
+    relist = np.flatnonzero(rng.random(rows) < RELIST_SHARE)
+    back = rng.integers(1, RELIST_DAYS + 1, len(relist))
+    source_row = rng.integers(0, rows, len(relist))
+    cut = rng.uniform(0.85, 1.0, len(relist))
+    copied = ["name", "description", "brand", "condition", "shipping", "category", "tags"]
+    for k in np.unique(back):
+        mine = back == k
+        source = _fresh_day(day - timedelta(days=int(k)), rows, seed, drift).iloc[source_row[mine]]
+        at = relist[mine]
+        for col in copied:
+            values = frame[col].tolist()
+            for a, value in zip(at, source[col].tolist()):
+                values[a] = value
+            frame[col] = pd.Series(values, index=frame.index, dtype=frame[col].dtype)
+        price = frame["price"].to_numpy().copy()
+        was = source["price"].to_numpy()
+        price[at] = np.maximum(_round_yen(was * cut[mine]), np.minimum(was, 300))
+        frame["price"] = price
+    return frame
+
+
+@lru_cache(maxsize=RELIST_DAYS + 2)
+def _fresh_day(day: date, rows: int, seed: int, drift: Drift | None) -> pd.DataFrame:
+    """A day's own new listings (no relistings); cached because the days after it relist from it."""
     w = _world()
     leaf_cum, brand_idx, brand_cum = _popularity(seed)
     rng = np.random.default_rng([seed, day.toordinal()])
     # every draw happens whatever the drift, so days before a drift equal the undrifted ones
     leaf = np.minimum(np.searchsorted(leaf_cum, rng.random(rows), side="right"), len(w.paths) - 1)
     top = w.leaf_top[leaf]
-    has_brand = rng.random(rows) < BRAND_SHARE
+    has_brand = rng.random(rows) < w.brand_share[top]
     u_brand = rng.random(rows)
     cond = np.searchsorted(_COND_CUM, rng.random(rows), side="right").clip(0, 5) + 1
     ship = (rng.random(rows) < SHIP_SHARE).astype(np.int64)
@@ -645,6 +746,8 @@ def generate_day(day: date, rows: int, seed: int, drift: Drift | None = None) ->
     noise_logprice = rng.uniform(math.log(0.2), math.log(5.0), rows)
     seconds = np.sort(rng.integers(0, 86400, rows))
     py = random.Random(int(rng.integers(0, 2**62)))
+    catalog = np.where(rng.random(rows) < CATALOG_SHARE,
+                       np.searchsorted(C.LINE_CUM, rng.random(rows), side="right").clip(0, len(C.LINES) - 1), -1)
 
     brand = np.full(rows, -1, dtype=np.int64)
     for t in range(len(w.tops)):
@@ -662,16 +765,24 @@ def generate_day(day: date, rows: int, seed: int, drift: Drift | None = None) ->
         # drifted rows carry a new brand when they had one, and 40% of the brandless ones too
         for i in np.flatnonzero(drifted & (has_brand | (u_vocab < 0.4 * drift.vocab_rate))):
             newbrand[i] = coined.brands[top[i]][nb[i]]
-    names, descs, brands_out, tags, bundle = _rows(
-        w, leaf.tolist(), brand.tolist(), newbrand, cond.tolist(), ship.tolist(), drifted.tolist(), py)
+    names, descs, brands_out, tags, bundle, items = _rows(
+        w, leaf.tolist(), brand.tolist(), newbrand, cond.tolist(), ship.tolist(), drifted.tolist(),
+        catalog.tolist(), py)
 
     tier = np.where(brand >= 0, w.brand_logtier[np.maximum(brand, 0)], NOBRAND_LOGPRICE)
     if drifted.any():
         tier[drifted] = [brand_logtier(b) if b else NOBRAND_LOGPRICE for b in np.asarray(brands_out)[drifted]]
-    logp = (w.leaf_logprice[leaf] + tier + np.asarray(COND_LOGPRICE)[cond - 1] + SHIP_LOGPRICE * ship
-            + np.asarray(bundle) + eps)
-    if _on(drift.price_from, day):
-        logp = logp + math.log(drift.price_factor)
+    if items:  # catalogue rows: their line's leaf
+        at = np.fromiter(items, dtype=np.int64)
+        leaf[at] = [w.leaf_index[items[i].leaf] for i in at]
+    top = w.leaf_top[leaf]
+    # condition costs electronics much more than books or tickets (a resale market prices wear)
+    cond_log = w.cond_weight[top] * (np.asarray(COND_LOGPRICE)[cond - 1] - COND_LOGPRICE[2])
+    logp = w.leaf_logprice[leaf] + tier + COND_LOGPRICE[2] + cond_log + np.asarray(bundle) + eps
+    if items:  # catalogue rows: the line's own price (at condition 3) and spread
+        base = np.array([items[i].logprice for i in at])
+        sigma = np.array([C.LINES[catalog[i]].sigma for i in at]) / PRICE_SIGMA
+        logp[at] = base + cond_log[at] + eps[at] * sigma
     category = np.asarray(w.paths, dtype=object)[leaf]
     if _on(drift.noise_from, day):
         noisy = u_noise < drift.noise_rate
@@ -680,8 +791,12 @@ def generate_day(day: date, rows: int, seed: int, drift: Drift | None = None) ->
         vocab = w.tag_vocab
         for i in np.flatnonzero(noisy):
             tags[i] = list(dict.fromkeys(vocab[j] for j in noise_tags[i, :noise_ntags[i]]))
-    price = np.exp(logp)
-    price = np.where(price < 10000, np.round(price, -1), np.round(price, -2)).clip(300, 9_999_999)
+    # a seller who pays shipping adds its cost, a fixed amount by parcel size: a big share of a cheap item
+    price = np.exp(logp) + ship * w.ship_cost[top]
+    if _on(drift.price_from, day):
+        price = price * drift.price_factor
+    floor = np.array([300] + [line.floor for line in C.LINES])[catalog + 1]
+    price = _round_yen(price).clip(floor, 9_999_999)
 
     listed = pd.DatetimeIndex(np.datetime64(day, "s") + seconds.astype("timedelta64[s]"))
     listed = listed.as_unit("us").tz_localize("UTC")

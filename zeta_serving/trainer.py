@@ -9,6 +9,7 @@ import pandas as pd
 
 from zeta_serving import registry, tasks
 from zeta_serving.errors import ZetaError
+from zeta_serving.relist import drop_relistings
 from zeta_serving.unseen import unseen_rate
 from zeta_serving.store import ListingStore
 from zeta_serving.windows import Windows
@@ -54,30 +55,49 @@ def train_task(store: ListingStore, task: str, *, until=None, train_days: float 
                         f"{windows.eval_start:%Y-%m-%d %H:%M} .. {windows.eval_end:%Y-%m-%d %H:%M}: "
                         "pass --until or a shorter --eval-days")
     return train_on(task, train, held_out, windows, params=params, extra_metadata=extra_metadata,
-                    on_stage=on_stage)
+                    on_stage=on_stage, refit_on_all=True)
 
 
 def train_on(task: str, train: pd.DataFrame, held_out: pd.DataFrame, windows: Windows, *,
              params: dict | None = None, extra_metadata: dict | None = None,
-             on_stage=lambda message: None) -> TrainResult:
-    """Fit on `train`, score on `held_out`, save to the model store; the loop's retrain uses this too."""
+             on_stage=lambda message: None, refit_on_all: bool = False) -> TrainResult:
+    """Fit on `train`, score on `held_out`, save to the model store; the loop's retrain uses this too.
+
+    With `refit_on_all` (what `zeta train` does) the model that is saved is fitted again on
+    train and held-out rows together, so the newest week is not wasted; its reference score
+    stays the honest one measured before, by the model that never saw the held-out rows.
+    The loop's challengers keep `refit_on_all=False`: they are compared on the held-out rows.
+    """
     started = time.perf_counter()
+    before = len(held_out)
+    held_out = drop_relistings(held_out, train)
     on_stage(f"fitting on {len(train)} rows")
     model = model_class(task)(**(params or {})).fit(train)
     fit_seconds = time.perf_counter() - started
     on_stage(f"scoring on {len(held_out)} held-out rows")
     scores = model.report(held_out)
+    # the share of unseen tokens a model meets on rows it never saw: the early warning's baseline
     rate = unseen_rate(model, held_out)
+    fitted_on = {"train_rows": int(len(train))}
+    if refit_on_all:
+        everything = pd.concat([train, held_out], ignore_index=True)
+        on_stage(f"fitting the model to save on all {len(everything)} rows (train + held-out)")
+        refit_started = time.perf_counter()
+        model = model_class(task)(**(params or {})).fit(everything)
+        fit_seconds = time.perf_counter() - refit_started
+        fitted_on = {"train_rows": int(len(everything)), "scored_model_train_rows": int(len(train))}
     saved = registry.save(model, golden=held_out, metadata={
         "unseen_rate": rate if rate is not None else -1.0,
         "windows": windows.as_dict(),
-        "train_rows": int(len(train)),
+        **fitted_on,
         "eval_rows": int(len(held_out)),
+        "eval_rows_relisted": int(before - len(held_out)),  # dropped: they relist a training item
         "scores": scores,
         "fit_seconds": round(fit_seconds, 2),
+        "refit_on_all": bool(refit_on_all),
         **(extra_metadata or {}),
     })
-    return TrainResult(saved, scores, len(train), len(held_out), time.perf_counter() - started, model)
+    return TrainResult(saved, scores, fitted_on["train_rows"], len(held_out), time.perf_counter() - started, model)
 
 
 def evaluate(store: ListingStore, tag_or_task: str, *, until=None, eval_days: float = DEFAULT_EVAL_DAYS):
