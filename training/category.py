@@ -1,16 +1,19 @@
 """Category suggestion: item name (and brand) -> top-k leaves of the category tree.
 
-Nearest centroid on TF-IDF of MeCab n-grams (Rocchio): each category is the
-normalised mean of its listings' vectors and a listing scores the cosine to
-each. With ~7.6k leaves and a few listings for most of them this beats both
-multinomial naive Bayes and a one-vs-rest logistic regression on the same
-budget (bench/quality.py), fits in one sparse product, and keeps the centroid
-matrix sparse (a dense 7.6k x features matrix would need gigabytes).
-Probabilities are a softmax of the cosines plus a weighted log prior of each
-leaf (a popular leaf needs less evidence), sharpness and weight fitted on rows
-held out of a first fit. `depth` predicts at a coarser level of the tree by
-summing the leaves' probabilities under each node (the fine centroids know
-more than one coarse centroid per node would).
+Two views of a listing, multiplied: p(leaf) = p_MLP(node) x p_centroid(leaf | node).
+- A small MLP (`training.mlp`, softmax output) on TF-IDF of MeCab n-grams of the name
+  plus the brand and of character 2-4-grams of the normalised name picks the coarse node:
+  the leaves themselves when they are at most MLP_CLASSES (the Kaggle tree), else the
+  deepest level with at most that many nodes (depth 2 of Mercari Japan's 7.6k leaves). A
+  hidden layer sees conjunctions ("tee" with "2t" is a kids' top) that a linear model adds up.
+- Nearest centroid (cosine) on the word features with a weighted log prior of each leaf
+  (a popular leaf needs less evidence) ranks the leaves inside a node: it needs only a few
+  listings per leaf, fits in one sparse product and stays sparse, where a softmax over 7.6k
+  leaves would not fit a 10-minute budget at 1M listings.
+Calibration: the centroid softmax's sharpness and prior weight and the MLP's temperature are
+chosen for the likelihood of rows held out of the MLP and of a first centroid fit, so the
+probabilities are honest (the report gives the expected calibration error, `ece`).
+`depth` predicts at a coarser level by summing the leaves' probabilities under each node.
 Score: accuracy@1 (also @3), higher is better.
 """
 
@@ -23,6 +26,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
 from training.base import SuggestionModel
+from training.mlp import sparse_mlp_fit, sparse_mlp_predict
+from training.price import normalized_names
 from training.features import (category_levels, expected_calibration_error, name_and_brand, ngrams, softmax,
                                top_k)
 from zeta_serving.tokenizer import Tokenizer
@@ -31,6 +36,8 @@ CHUNK = 512  # rows scored at once: CHUNK x n_classes floats stay small
 SHARPNESS = (5.0, 10.0, 15.0, 20.0, 30.0, 40.0, 60.0, 80.0)
 PRIOR_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25)
 CALIBRATION_ROWS = 3000
+MLP_CLASSES = 500
+TEMPERATURES = (0.5, 0.7, 0.85, 1.0, 1.2, 1.5)
 
 
 class CategoryModel(SuggestionModel):
@@ -40,8 +47,10 @@ class CategoryModel(SuggestionModel):
     greater_is_better = True
 
     def __init__(self, depth: int | None = None, k: int = 3, min_df: int = 1, calibration_share: float = 0.1,
-                 tokenizer: Tokenizer | None = None, random_state: int = 0):
+                 hidden: int = 64, epochs: int = 4, tokenizer: Tokenizer | None = None, random_state: int = 0):
         self.depth = depth
+        self.hidden = hidden
+        self.epochs = epochs
         self.k = k
         self.min_df = min_df
         self.calibration_share = calibration_share
@@ -55,8 +64,22 @@ class CategoryModel(SuggestionModel):
         cats = frame["category"].fillna("").astype(str)
         return category_levels(cats, self.depth) if self.depth else cats
 
-    def _leaf_probabilities(self, X: sp.csr_matrix) -> np.ndarray:
+    def _centroid_probabilities(self, X: sp.csr_matrix) -> np.ndarray:
         return softmax((X @ self.centroids_).toarray() * self.sharpness_ + self.prior_weight_ * self.log_prior_)
+
+    def _leaf_probabilities(self, X: sp.csr_matrix, Xm: sp.csr_matrix) -> np.ndarray:
+        """p(leaf) = p_MLP(node) x p_centroid(leaf | node), the node being the leaf's coarse level."""
+        leaf = self._centroid_probabilities(X)
+        node_mass = np.asarray(leaf @ self.leaf_to_node_)
+        within = leaf / np.maximum(node_mass[:, self.leaf_node_], 1e-30)
+        node = sparse_mlp_predict(self.mlp_, Xm) ** self.temperature_
+        node /= node.sum(axis=1, keepdims=True)
+        return within * node[:, self.leaf_node_]
+
+    def _mlp_features(self, frame: pd.DataFrame, X: sp.csr_matrix, fit: bool = False) -> sp.csr_matrix:
+        names = normalized_names(frame)
+        chars = self.char_vec_.fit_transform(names) if fit else self.char_vec_.transform(names)
+        return sp.hstack([X, chars], format="csr")
 
     def fit(self, frame: pd.DataFrame) -> "CategoryModel":
         rows = self.check_trainable(frame)
@@ -69,16 +92,35 @@ class CategoryModel(SuggestionModel):
                                          return_inverse=True)
         self.leaf_to_class_ = sp.csr_matrix((np.ones(len(group), dtype=np.float32), (np.arange(len(group)), group)),
                                             shape=(len(self.leaves_), len(self.classes_)))
-        # The softmax sharpness is fitted on rows held out of a first fit; centroids are cheap.
+        # The MLP learns the coarsest level with at most MLP_CLASSES nodes (the leaves themselves
+        # when there are few): a softmax over 7.6k leaves would cost too much per row.
+        depth = max(d for d in range(1, 7) if d == 1 or
+                    len(set(category_levels(pd.Series(self.leaves_), d))) <= MLP_CLASSES)
+        self.nodes_, self.leaf_node_ = np.unique(category_levels(pd.Series(self.leaves_), depth).to_numpy(dtype=str),
+                                                 return_inverse=True)
+        self.leaf_to_node_ = sp.csr_matrix((np.ones(len(self.leaves_), dtype=np.float32),
+                                            (np.arange(len(self.leaves_)), self.leaf_node_)),
+                                           shape=(len(self.leaves_), len(self.nodes_)))
+        self.char_vec_ = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), min_df=3, sublinear_tf=True,
+                                         max_features=100_000, dtype=np.float32)
+        # Calibration (softmax sharpness, prior weight, the MLP's temperature) on rows held out of
+        # the MLP and of a first centroid fit; centroids are cheap, so they are fitted again on all.
         rng = np.random.default_rng(self.random_state)
         held = rng.random(len(y)) < self.calibration_share
-        self.sharpness_, self.prior_weight_ = 20.0, 0.5
-        if held.sum() >= 20 and (~held).sum() >= 20:
-            self._fit_centroids(X[~held], y[~held])
-            # A few thousand rows pin two numbers down; scoring every held-out row against every
-            # leaf for each of the 48 settings would dominate the fit on large windows.
+        if held.sum() < 20 or (~held).sum() < 20:
+            held[:] = False
+        fit = ~held
+        Xm = self._mlp_features(rows, X, fit=True)
+        self.mlp_ = sparse_mlp_fit(Xm[fit], self.leaf_node_[y[fit]], classes=len(self.nodes_), hidden=self.hidden,
+                                   epochs=self.epochs, random_state=self.random_state)
+        self.sharpness_, self.prior_weight_, self.temperature_ = 20.0, 0.5, 1.0
+        if held.any():
+            self._fit_centroids(X[fit], y[fit])
+            # A few thousand rows pin three numbers down; scoring every held-out row against every
+            # leaf for each setting would dominate the fit on large windows.
             calibrate = np.flatnonzero(held)[:CALIBRATION_ROWS]
             self.sharpness_, self.prior_weight_ = self._best_calibration(X[calibrate], group[y[calibrate]])
+            self.temperature_ = self._best_temperature(X[calibrate], Xm[calibrate], group[y[calibrate]])
         self._fit_centroids(X, y)
         self.vocabulary_ = frozenset(t for toks in docs for t in toks if not t.startswith("brand="))
         self.n_train_ = len(rows)
@@ -102,13 +144,22 @@ class CategoryModel(SuggestionModel):
 
         return min(((s, w) for s in SHARPNESS for w in PRIOR_WEIGHTS), key=nll)
 
+    def _best_temperature(self, X: sp.csr_matrix, Xm: sp.csr_matrix, y: np.ndarray) -> float:
+        def nll(temperature: float) -> float:
+            self.temperature_ = temperature
+            probs = np.asarray(self._leaf_probabilities(X, Xm) @ self.leaf_to_class_)
+            return -float(np.log(probs[np.arange(len(y)), y] + 1e-12).mean())
+
+        return min(TEMPERATURES, key=nll)
+
     def _top(self, frame: pd.DataFrame, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Best k class indices and their probabilities, chunk by chunk."""
         self.require_fitted()
         X = self.vectorizer_.transform(name_and_brand(self._tok(), frame))
+        Xm = self._mlp_features(frame, X)
         idx_parts, prob_parts = [], []
         for start in range(0, X.shape[0], CHUNK):
-            probs = self._leaf_probabilities(X[start:start + CHUNK])
+            probs = self._leaf_probabilities(X[start:start + CHUNK], Xm[start:start + CHUNK])
             if self.depth:
                 probs = np.asarray(probs @ self.leaf_to_class_)
             idx = top_k(probs, k)

@@ -35,19 +35,24 @@ class _Adam:
         param[rows] -= self.lr * (m / (1 - b1 ** t)) / (np.sqrt(v / (1 - b2 ** t)) + eps)
 
 
-def sparse_mlp_fit(X: sp.csr_matrix, y: np.ndarray, *, hidden: int = 64, epochs: int = 3, batch: int | None = None,
-                   lr: float = 3e-3, l2: float = 1e-6, random_state: int = 0) -> dict:
-    """Fit a regressor y ~ MLP(X) on squared error; returns its weights (a dict of arrays)."""
+def sparse_mlp_fit(X: sp.csr_matrix, y: np.ndarray, *, classes: int = 0, hidden: int = 64, epochs: int = 3,
+                   batch: int | None = None, lr: float = 3e-3, l2: float = 1e-6, random_state: int = 0) -> dict:
+    """Fit y ~ MLP(X): squared error on a real `y`, or, with `classes` > 0, softmax cross-entropy
+    on integer labels 0..classes-1. Returns the weights (a dict of arrays)."""
     X = sp.csr_matrix(X, dtype=np.float32)
     rng = np.random.default_rng(random_state)
     n, d = X.shape
-    y = np.asarray(y, dtype=np.float32)
-    shift, scale = float(y.mean()), float(y.std() or 1.0)
-    target = (y - shift) / scale
+    out = classes or 1
+    if classes:
+        shift, scale, target = 0.0, 1.0, np.asarray(y, dtype=np.int64)
+    else:
+        y = np.asarray(y, dtype=np.float32)
+        shift, scale = float(y.mean()), float(y.std() or 1.0)
+        target = (y - shift) / scale
     w = {"W1": (rng.standard_normal((d, hidden)) * np.sqrt(2.0 / 60)).astype(np.float32) * 0.5,
          "b1": np.zeros(hidden, dtype=np.float32),
-         "W2": (rng.standard_normal((hidden, 1)) * np.sqrt(1.0 / hidden)).astype(np.float32),
-         "b2": np.zeros(1, dtype=np.float32), "shift": shift, "scale": scale}
+         "W2": (rng.standard_normal((hidden, out)) * np.sqrt(1.0 / hidden)).astype(np.float32),
+         "b2": np.zeros(out, dtype=np.float32), "shift": shift, "scale": scale, "classes": classes}
     opt = {k: _Adam(w[k].shape, lr) for k in ("W1", "b1", "W2", "b2")}
     if batch is None:  # ~200 updates in the first epoch; 2048 (the winners' start) from 400k rows on
         batch = int(np.clip(2 ** round(np.log2(max(n, 1) / 200)), 64, 2048))
@@ -62,19 +67,32 @@ def sparse_mlp_fit(X: sp.csr_matrix, y: np.ndarray, *, hidden: int = 64, epochs:
             W1c = w["W1"][cols]
             pre = Xc @ W1c + w["b1"]
             act = np.maximum(pre, 0.0)
-            err = (act @ w["W2"])[:, 0] + w["b2"][0] - target[idx]
+            logits = act @ w["W2"] + w["b2"]
             m = len(idx)
-            g_out = (2.0 / m) * err[:, None]
-            g_W2 = act.T @ g_out
+            if classes:  # d(cross-entropy)/d(logits) = softmax - one-hot
+                g_out = _softmax(logits)
+                g_out[np.arange(m), target[idx]] -= 1.0
+                g_out /= m
+            else:
+                g_out = (2.0 / m) * (logits[:, 0] - target[idx])[:, None]
             g_act = (g_out @ w["W2"].T) * (pre > 0)
-            g_W1 = np.asarray(Xc.T @ g_act) + l2 * W1c
-            opt["W2"].step(w["W2"], g_W2)
+            opt["W2"].step(w["W2"], act.T @ g_out)
             opt["b2"].step(w["b2"], g_out.sum(axis=0))
             opt["b1"].step(w["b1"], g_act.sum(axis=0))
-            opt["W1"].step(w["W1"], g_W1.astype(np.float32), rows=cols)
+            opt["W1"].step(w["W1"], (np.asarray(Xc.T @ g_act) + l2 * W1c).astype(np.float32), rows=cols)
     return w
 
 
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits - logits.max(axis=1, keepdims=True)
+    np.exp(z, out=z)
+    return z / z.sum(axis=1, keepdims=True)
+
+
 def sparse_mlp_predict(w: dict, X: sp.csr_matrix) -> np.ndarray:
+    """Predictions of a regressor; class probabilities (rows x classes) of a classifier."""
     act = np.maximum(sp.csr_matrix(X, dtype=np.float32) @ w["W1"] + w["b1"], 0.0)
-    return ((act @ w["W2"])[:, 0] + w["b2"][0]) * w["scale"] + w["shift"]
+    logits = act @ w["W2"] + w["b2"]
+    if w.get("classes"):
+        return _softmax(logits)
+    return logits[:, 0] * w["scale"] + w["shift"]

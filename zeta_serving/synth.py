@@ -587,9 +587,11 @@ def _finish(parts: list[str], pre: list[str], s: int, r) -> str:
     name = ("　" if x < 0.08 else "/" if x < 0.11 else " ").join(parts)
     x = r()
     if x < 0.04:
-        return name.translate(V.HALF_KANA)
-    if x < 0.08:
-        return name.translate(V.FULL_ASCII)
+        name = name.translate(V.HALF_KANA)
+    elif x < 0.08:
+        name = name.translate(V.FULL_ASCII)
+    if C.title_key(name) in C.HELD_OUT_TITLES:
+        name += " " + V.CLOSING_WORD
     return name
 
 

@@ -162,6 +162,7 @@ COND_NAME_WORDS = {  # neutral words: never contain a condition tag's surface
 }
 PROMO_WORDS = ("値下げ", "即購入OK", "匿名配送", "早い者勝ち", "最終価格", "大幅値下げ", "お値下げ")
 SHIP_PROMO = "送料無料"
+CLOSING_WORD = "即購入OK"
 BRACKETS = (("【", "】", 0.5), ("[", "]", 0.12), ("《", "》", 0.05), ("★", "★", 0.08),
             ("(", ")", 0.05), ("＼", "／", 0.03), ("", "", 0.17))
 
