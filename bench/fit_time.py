@@ -21,7 +21,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from training import MODELS  # noqa: E402
+from zeta_serving import tasks  # noqa: E402
 from zeta_serving import synth  # noqa: E402
 
 
@@ -38,7 +38,7 @@ def main() -> None:
     print(f"{'model':9s} {'rows':>9s} {'fit s':>8s} {'rows/s':>8s} {'1M rows, s (linear)':>20s}")
     for task in args.tasks.split(","):
         started = time.perf_counter()
-        MODELS[task]().fit(frame)
+        tasks.get(task).model_class().fit(frame)
         seconds = time.perf_counter() - started
         print(f"{task:9s} {len(frame):9d} {seconds:8.0f} {len(frame) / seconds:8.0f} "
               f"{seconds * 1_000_000 / len(frame):20.0f}", flush=True)

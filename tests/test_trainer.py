@@ -8,7 +8,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from training import MODELS
+from zeta_serving import tasks
 from zeta_serving import synth
 from zeta_serving.relist import drop_relistings, relist_keys
 from zeta_serving.tokenizer import Tokenizer
@@ -23,11 +23,11 @@ def _name_tokens(frame: pd.DataFrame) -> set[str]:
 @pytest.mark.parametrize("task", ["price", "category"])
 def test_zeta_train_saves_a_model_fitted_on_train_and_held_out_with_the_held_out_reference(task, trained_store):
     store, results = trained_store
-    result = results[task]
+    result, cls = results[task], tasks.get(task).model_class
     meta = result.saved.metadata
     w = meta["windows"]
-    train = store.window(w["train_start"], w["eval_start"], labelled=MODELS[task].label)
-    held = drop_relistings(store.window(w["eval_start"], w["eval_end"], labelled=MODELS[task].label), train)
+    train = store.window(w["train_start"], w["eval_start"], labelled=cls.label)
+    held = drop_relistings(store.window(w["eval_start"], w["eval_end"], labelled=cls.label), train)
     assert meta["refit_on_all"] is True
     assert meta["scored_model_train_rows"] == len(train) and meta["eval_rows"] == len(held)
     assert meta["train_rows"] == len(train) + len(held)
@@ -37,7 +37,7 @@ def test_zeta_train_saves_a_model_fitted_on_train_and_held_out_with_the_held_out
     # (the price model holds 10% of its rows out of every fit, to calibrate its range)
     assert len(only_held & set(result.model.tokens_seen())) > 0.8 * len(only_held)
     # ... and its reference is the score of a model that never saw them
-    scored = MODELS[task]().fit(train)
+    scored = cls().fit(train)
     assert not only_held & set(scored.tokens_seen())
     assert scored.report(held) == pytest.approx(meta["scores"])
 
