@@ -12,10 +12,10 @@ from datetime import date, timedelta
 
 import pytest
 
-from zeta_serving import registry, synth_catalog
-from zeta_serving.synth_catalog import title_key
-from zeta_serving.serving import predictors, schemas
+from zeta_serving import registry, synth_catalog, tasks
+from zeta_serving.serving import schemas
 from zeta_serving.store import ListingStore
+from zeta_serving.synth_catalog import title_key
 
 pytestmark = pytest.mark.usefixtures("forget_module_models")
 
@@ -65,14 +65,14 @@ def test_demo_titles_are_not_in_the_training_data(up):
 def test_demo_listing_gets_a_plausible_answer(up, title, leaf_word, price_range):
     _, models = up
     model, saved = models["category"]
-    top3 = predictors.category(model, saved.tag, [schemas.CategoryListing(name=title, k=3)])[0].categories
+    top3 = tasks.get("category").predict(model, saved.tag, [schemas.CategoryListing(name=title, k=3)])[0].categories
     assert any(leaf_word in c.category for c in top3), [c.category for c in top3]
     if price_range is None:
         return
     # the seller takes the first suggested category; condition and shipping keep the API's defaults
     model, saved = models["price"]
     listing = schemas.PriceListing(name=title, category=top3[0].category)
-    suggestion = predictors.price(model, saved.tag, [listing])[0]
+    suggestion = tasks.get("price").predict(model, saved.tag, [listing])[0]
     low, high = price_range
     assert low <= suggestion.price <= high, suggestion
     assert suggestion.low < suggestion.price < suggestion.high

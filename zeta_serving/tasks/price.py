@@ -36,6 +36,6 @@ TASK = register(Task(
     service="services.price.service:PriceService", bentofile="services/price/bentofile.yaml",
     summary="Suggested yen price, with a low/high range, for a listing being written.",
     example={"name": "ルイヴィトン 長財布 モノグラム", "brand": "ルイ ヴィトン", "condition": 2, "shipping": 1,
-             "category": "ファッション/レディース/財布/長財布"},
+             "category": "ファッション/レディース/小物/長財布"},
     drift=frozenset({"vocab", "price", "noise"}),
 ))
