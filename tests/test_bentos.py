@@ -1,11 +1,11 @@
-"""The four bentos: built for real with `bentoml build`; their Dockerfiles and pins checked.
+"""The four bentos: built for real with `bentoml build`, offline; their pins and lock checked.
 
-No container engine runs here, so the images themselves are not built; the
-generated build contexts are what an engine would receive.
+The images themselves are built, run and pushed in tests/test_images.py.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import tomllib
@@ -56,6 +56,8 @@ def test_one_shared_base_image_and_the_same_tokenizer_pins(built):
         bases.add(re.search(r"^FROM (\S+)", dockerfile, re.M).group(1))
         locked = pins((folder / "env/python/requirements.txt").read_text().splitlines())
         assert {k: locked[k] for k in TOKENIZER_PINS} == {"fugashi": "1.5.2", "unidic-lite": "1.0.8"}
+        # Built offline: bentoml did not lock against the index (nor install uv to do it).
+        assert not (folder / "env/python/requirements.lock.txt").exists()
         assert (folder / "src/zeta_serving/tokenizer.py").is_file()
         assert (folder / "src/zeta_serving/data/categories.tsv").is_file()
     assert len(bases) == 1
@@ -70,12 +72,39 @@ def test_pins_agree_across_pyproject_base_image_and_bentos():
     from_serving = {k: v for k, v in pins((ROOT / "requirements/serving.txt").read_text().splitlines()).items()
                     if k in TOKENIZER_PINS}
     assert from_project == from_base == from_serving == {"fugashi": "1.5.2", "unidic-lite": "1.0.8"}
-    containerfile = (ROOT / "containers/mecab-base/Containerfile").read_text()
-    assert "COPY requirements.txt" in containerfile
+    from zeta_serving import images, wheelhouse
+
+    locked = {p.name: p.version for p in wheelhouse.read_lock(ROOT)}
+    assert {k: locked[k] for k in TOKENIZER_PINS} == from_base
+    for name, version in pins((ROOT / "requirements/serving.txt").read_text().splitlines()).items():
+        assert locked[name] == version, name
+    assert locked["bentoml"] == "1.4.40"
     for bentofile in map(bentos.bentofile, bentos.targets()):
         config = yaml.safe_load((ROOT / bentofile).read_text())
-        assert config["docker"]["base_image"] == "zeta-mecab-base:fugashi1.5.2-unidiclite1.0.8"
+        assert config["docker"]["base_image"] == images.base_tag(ROOT)
+        assert images.base_tag(ROOT) == "zeta-mecab-base:fugashi1.5.2-unidiclite1.0.8"
         assert config["python"]["requirements_txt"] == "requirements/serving.txt"
+        assert config["python"]["lock_packages"] is False  # no uv, no index at build time
+
+
+def test_the_lock_pins_one_hashed_file_per_package_and_splits_off_the_tokenizer():
+    from zeta_serving import wheelhouse
+
+    lock = wheelhouse.read_lock(ROOT)
+    assert len({p.name for p in lock}) == len(lock) > 50
+    tokenizer, rest = wheelhouse.split(lock)
+    assert [p.name for p in tokenizer] == ["fugashi", "unidic-lite"]
+    assert not {"fugashi", "unidic-lite"} & {p.name for p in rest}
+    assert all(len(p.sha256) == 64 and p.version in p.filename.replace("_", "-") for p in lock)
+
+
+def test_a_broken_lock_line_is_named(tmp_path):
+    from zeta_serving import wheelhouse
+
+    (tmp_path / "requirements").mkdir()
+    (tmp_path / wheelhouse.LOCK).write_text("numpy==2.4.6\n")
+    with pytest.raises(ZetaError, match=r"serving.lock.txt:1: not `name==version"):
+        wheelhouse.read_lock(tmp_path)
 
 
 def test_a_pinned_model_is_the_one_packed(trained_store):
@@ -98,15 +127,23 @@ def test_zeta_build_prints_the_tag(trained_store):
     assert re.fullmatch(r"zeta-category:[a-z0-9]+", done.stdout.strip())
 
 
-def test_containerize_runs_the_engine_and_reports_its_failure():
-    calls = []
+def test_bentoml_finds_the_uv_guard_and_never_installs_uv(tmp_path, monkeypatch):
+    # BentoML 1.4.40 resolves uv on every build and pip-installs it when missing; zeta's
+    # build puts a uv first on PATH that refuses to run, so nothing is installed or locked.
+    from bentoml._internal.configuration import get_uv_command
 
-    def engine(cmd, **kwargs):
-        calls.append(cmd)
-        return subprocess.CompletedProcess(cmd, 1, stdout="", stderr="Cannot connect to the Docker daemon")
+    guard = bentos._uv_guard(str(tmp_path))
+    monkeypatch.setenv("PATH", guard + os.pathsep + os.environ["PATH"])
+    assert get_uv_command() == [str(tmp_path / "uv")]
+    done = subprocess.run([*get_uv_command(), "pip", "compile"], capture_output=True, text=True)
+    assert done.returncode == 1 and "locking is off" in done.stderr
 
-    with pytest.raises(ZetaError, match="Cannot connect to the Docker daemon"):
-        bentos.containerize("zeta-price:abc", backend="buildah", image_tag="registry.local/zeta-price:abc",
-                            runner=engine)
-    assert calls == [[bentos.bentoml_executable(), "containerize", "zeta-price:abc", "--backend", "buildah",
-                      "--image-tag", "registry.local/zeta-price:abc"]]
+
+def test_containerize_names_an_unknown_or_missing_engine(monkeypatch):
+    with pytest.raises(ZetaError, match="unknown container engine 'nerdctl'"):
+        bentos.containerize("zeta-price:abc", backend="nerdctl")
+    from zeta_serving.engine import Engine
+
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(ZetaError, match="container engine 'podman' is not installed"):
+        Engine.from_env("podman").run("images")

@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from zeta_serving import procs, tasks
@@ -69,8 +70,10 @@ def build(target: str, *, model_tags: dict[str, str] | None = None, root: Path |
     root = root or project_root()
     cmd = [bentoml_executable(), "build", "-f", str(root / bentofile(target)), str(root), "-o", "tag"]
     try:
-        done = runner(cmd, cwd=root, env={**os.environ, **model_env(model_tags)}, capture_output=True,
-                      text=True, timeout=BUILD_TIMEOUT)
+        with tempfile.TemporaryDirectory(prefix="zeta-no-uv-") as guard:
+            env = {**os.environ, **model_env(model_tags), "PATH": _uv_guard(guard) + os.pathsep
+                   + os.environ.get("PATH", "")}
+            done = runner(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=BUILD_TIMEOUT)
     except subprocess.TimeoutExpired:
         raise ZetaError(f"bentoml build {target} did not finish in {BUILD_TIMEOUT}s") from None
     if done.returncode != 0:
@@ -81,21 +84,36 @@ def build(target: str, *, model_tags: dict[str, str] | None = None, root: Path |
     raise ZetaError(f"bentoml build {target} printed no bento tag: {_last_lines(done)}")
 
 
-def containerize(bento_tag: str, *, backend: str = "docker", image_tag: str | None = None,
-                 runner=procs.run) -> str:
-    """Build the bento's image with a container engine; returns the image tag."""
-    image = image_tag or bento_tag
-    cmd = [bentoml_executable(), "containerize", bento_tag, "--backend", backend, "--image-tag", image]
-    try:
-        done = runner(cmd, capture_output=True, text=True, timeout=BUILD_TIMEOUT)
-    except FileNotFoundError:
-        raise ZetaError(f"container backend {backend!r} is not installed") from None
-    except subprocess.TimeoutExpired:
-        raise ZetaError(f"bentoml containerize {bento_tag} did not finish in {BUILD_TIMEOUT}s") from None
-    if done.returncode != 0:
-        raise ZetaError(f"bentoml containerize {bento_tag} with {backend} failed "
-                        f"(exit {done.returncode}): {_last_lines(done)}")
-    return image
+def containerize(bento_tag: str, *, backend: str = "buildah", image_tag: str | None = None,
+                 push_to: str | None = None, base_image: str | None = None, mirror: str | None = None,
+                 root: Path | None = None, log=None) -> str:
+    """Build the bento's image with a container engine (zeta's own three-tier build, see
+    `zeta_serving.images`); returns the image tag, or the pushed `REGISTRY/REPO/name:tag@digest`
+    when `push_to` names a repository."""
+    from zeta_serving import images
+    from zeta_serving.engine import Engine
+
+    engine = Engine.from_env(backend)
+    root = root or project_root()
+    quiet = log or (lambda message: None)
+    image = images.build_bento_image(engine, root, bento_tag, image_tag=image_tag, base_image=base_image,
+                                     mirror=mirror, log=quiet)
+    return images.push(engine, image, push_to) if push_to else image
+
+
+def _uv_guard(folder: str) -> str:
+    """A `uv` that refuses to run, first on PATH for `bentoml build`.
+
+    BentoML 1.4.40 looks uv up on every build and pip-installs it from the index when it is
+    missing, even with `lock_packages: false`, when it never runs it. The bentofiles turn
+    locking off (requirements/serving.lock.txt is the lock), so uv must never be needed: this
+    stand-in keeps the build off the network and fails loudly if locking ever comes back.
+    """
+    uv = Path(folder) / "uv"
+    uv.write_text("#!/bin/sh\necho \"zeta: bentoml build tried to run uv $*; locking is off "
+                  "(requirements/serving.lock.txt is the lock)\" >&2\nexit 1\n")
+    uv.chmod(0o755)
+    return folder
 
 
 def bento_dir(bento_tag: str) -> Path:

@@ -21,9 +21,10 @@ class Builder(Protocol):
 class BentoBuilder:
     """`bentoml build` for the task's bentofile with the challenger pinned; `bentoml containerize` optionally."""
 
-    def __init__(self, container_backend: str = "", root: Path | None = None):
+    def __init__(self, container_backend: str = "", root: Path | None = None, container_registry: str = ""):
         self.container_backend = container_backend
         self.root = root
+        self.container_registry = container_registry
 
     def build(self, task: str, model_tag: str) -> str:
         return bentos.build(task, model_tags={task: model_tag}, root=self.root)
@@ -31,4 +32,6 @@ class BentoBuilder:
     def containerize(self, bento_tag: str) -> str | None:
         if not self.container_backend:
             return None
-        return bentos.containerize(bento_tag, backend=self.container_backend)
+        # With a registry this is the pushed `REGISTRY/REPO/name:tag@sha256:...` the ledger keeps.
+        return bentos.containerize(bento_tag, backend=self.container_backend, root=self.root,
+                                   push_to=self.container_registry or None)

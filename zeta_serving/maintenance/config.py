@@ -19,6 +19,7 @@ Looked up in this order: `--config FILE`, `$ZETA_CONFIG`, `./zeta.toml`,
     alerts = ["log"]              # log, webhook
     webhook_url = ""              # or $ZETA_ALERT_WEBHOOK_URL (a secret: never logged)
     container_backend = ""        # docker | buildah | podman: also build an image per promotion
+    container_registry = ""       # REGISTRY/REPO: push that image there, the ledger keeps ref@digest
     lease_seconds = 90            # a crashed cycle frees the model this long after it died
     remind_days = 1               # an unresolved alert condition is repeated at most once per this many days
     keep_models = 3               # per task, besides the champion, the previous one and what serves
@@ -71,6 +72,7 @@ class Policy:
     alerts: tuple[str, ...] = ("log",)
     webhook_url: str = field(default="", repr=False)
     container_backend: str = ""
+    container_registry: str = ""
     lease_seconds: float = 90.0
     remind_days: int = 1
     keep_models: int = 3
@@ -116,6 +118,7 @@ class _Keys(pydantic.BaseModel):
     alerts: list[Literal["log", "webhook"]] | None = None
     webhook_url: str | None = None
     container_backend: Literal["", "docker", "buildah", "podman"] | None = None
+    container_registry: str | None = None
     lease_seconds: float | None = Field(None, gt=0, le=86_400, **_finite)
     remind_days: int | None = Field(None, ge=1)
     keep_models: int | None = Field(None, ge=0)

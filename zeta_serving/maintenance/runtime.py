@@ -39,5 +39,6 @@ def make_maintainer(store: ListingStore, config: MaintenanceConfig, clock, *, de
     sinks = build_sinks(list(policy.alerts), webhook_url=policy.webhook_url or None, timeout=5.0, retries=3)
     return Maintainer(store=store, ledger=Ledger(store.engine),
                       deployer=deployer or make_deployer(policy.deployer, config, clock),
-                      builder=BentoBuilder(policy.container_backend), alerts=sinks, clock=clock, config=config,
+                      builder=BentoBuilder(policy.container_backend, container_registry=policy.container_registry),
+                      alerts=sinks, clock=clock, config=config,
                       replica=replica)

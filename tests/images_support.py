@@ -1,0 +1,102 @@
+"""Helpers for the container image tests: engine storage, layer contents, a loopback registry."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import subprocess
+import tarfile
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from tests.servers import free_port
+
+# Base image, wheelhouse and rootfs survive across test runs on one machine, keyed by
+# their inputs (a different lock or Containerfile builds afresh beside the old one).
+CACHE = Path(os.environ.get("ZETA_TEST_IMAGE_CACHE", "/var/tmp/zeta-test-images"))
+
+
+def missing_tools() -> str | None:
+    for tool in ("buildah", "skopeo", "docker-registry", "debootstrap"):
+        if shutil.which(tool) is None:
+            return f"{tool} is not installed (.ci/run installs buildah, skopeo, docker-registry, debootstrap)"
+    if os.geteuid() != 0:
+        return "image tests run as root (debootstrap, buildah chroot isolation with vfs storage)"
+    return None
+
+
+@contextmanager
+def locked(name: str):
+    """One builder at a time per cache key: two test runs never build the same base at once."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with open(CACHE / f"{name}.lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def layer_files(engine, image: str) -> list[tuple[str, set[str], int]]:
+    """(diff id, file names, bytes of file content) per layer of `image`, bottom first, from an OCI export."""
+    with tempfile.TemporaryDirectory(dir=CACHE, prefix="export-") as tmp:
+        engine.run("push", image, f"oci:{tmp}/oci", what=f"export {image}")
+        index = json.loads(Path(tmp, "oci/index.json").read_text())
+        manifest_digest = index["manifests"][0]["digest"].split(":", 1)[1]
+        manifest = json.loads(Path(tmp, "oci/blobs/sha256", manifest_digest).read_text())
+        diff_ids = engine.layers(image)
+        out = []
+        for diff_id, layer in zip(diff_ids, manifest["layers"]):
+            blob = Path(tmp, "oci/blobs/sha256", layer["digest"].split(":", 1)[1])
+            with tarfile.open(blob, "r:*") as tar:
+                members = tar.getmembers()
+                out.append((diff_id, {m.name.lstrip("./") for m in members}, sum(m.size for m in members)))
+        return out
+
+
+@contextmanager
+def registry(tmp: Path):
+    """Debian's docker-registry on a free loopback port with its own config and storage."""
+    port = free_port()
+    storage = tmp / "registry-data"
+    storage.mkdir()
+    config = tmp / "registry.yml"
+    config.write_text(f"""version: 0.1
+log:
+  level: error
+storage:
+  filesystem:
+    rootdirectory: {storage}
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:{port}
+""")
+    proc = subprocess.Popen(["docker-registry", "serve", str(config)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/v2/", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("docker-registry did not start")
+            time.sleep(0.2)
+        yield f"127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def skopeo_inspect(reference: str, raw: bool = False) -> dict:
+    cmd = ["skopeo", "inspect", "--tls-verify=false", *(["--raw"] if raw else []), f"docker://{reference}"]
+    return json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=120).stdout)

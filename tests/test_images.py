@@ -1,0 +1,243 @@
+"""Container images built for real with buildah (vfs storage, chroot isolation: no daemon), run and pushed.
+
+The base image comes from debootstrap (Debian's package registry) and the local
+wheelhouse; it is built once per machine and lock (cached under
+$ZETA_TEST_IMAGE_CACHE, default /var/tmp/zeta-test-images); bento images built
+here are removed at the end of the session.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.images_support import CACHE, layer_files, locked, missing_tools, registry, skopeo_inspect
+from tests.servers import free_port
+
+MISSING = missing_tools()
+pytestmark = pytest.mark.skipif(MISSING is not None, reason=f"no image builder here: {MISSING}")
+
+ROOT = Path(__file__).resolve().parents[1]
+VENV_SITE = "/opt/zeta/venv/lib/python3.11/site-packages/"
+TARGETS = ("price", "category", "tag", "all")
+GRACE_SECONDS = 30
+BUILT: list[str] = []  # bento images this session made, removed at its end
+
+
+@pytest.fixture(scope="session")
+def engine():
+    from zeta_serving import images
+    from zeta_serving.engine import Engine
+
+    key = images.runtime_inputs(ROOT, images.base_tag(ROOT))[:12]
+    saved = {k: os.environ.get(k) for k in ("ZETA_CONTAINER_ROOT", "ZETA_CONTAINER_RUNROOT", "ZETA_CACHE",
+                                             "ZETA_STORAGE_DRIVER", "ZETA_ISOLATION")}
+    os.environ.update(ZETA_CONTAINER_ROOT=str(CACHE / f"storage-{key}/root"),
+                      ZETA_CONTAINER_RUNROOT=str(CACHE / f"storage-{key}/run"),
+                      ZETA_CACHE=str(CACHE / "cache"), ZETA_STORAGE_DRIVER="vfs", ZETA_ISOLATION="chroot")
+    engine = Engine.from_env("buildah")
+    timings = {}
+    with locked(f"build-{key}"):
+        started = time.monotonic()
+        base = images.ensure_base(engine, ROOT, log=lambda m: print(m, file=sys.stderr))
+        timings["base"] = time.monotonic() - started
+        started = time.monotonic()
+        runtime = images.ensure_runtime(engine, ROOT, log=lambda m: print(m, file=sys.stderr))
+        timings["runtime"] = time.monotonic() - started
+    print(f"\nbase {base} ready in {timings['base']:.0f}s, runtime {runtime} in {timings['runtime']:.0f}s",
+          file=sys.stderr)
+    yield engine
+    try:
+        if BUILT:
+            engine.run("rmi", "-f", *BUILT)
+    finally:
+        for k, v in saved.items():
+            os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
+
+
+@pytest.fixture(scope="session")
+def bento_images(engine, trained_store):
+    """Every bento built and containerized on the shared runtime: {target: (bento tag, image)}."""
+    from zeta_serving import bentos
+
+    _, results = trained_store
+    pinned = {task: result.saved.tag for task, result in results.items()}
+    out = {}
+    for target in TARGETS:
+        tag = bentos.build(target, model_tags={t: pinned[t] for t in bentos.tasks_of(target)})
+        started = time.monotonic()
+        image = bentos.containerize(tag, backend="buildah", root=ROOT)
+        print(f"image {image} built in {time.monotonic() - started:.0f}s", file=sys.stderr)
+        BUILT.append(image)
+        out[target] = (tag, image)
+    return out
+
+
+def _run(engine, image: str, *cmd: str) -> str:
+    container = engine.run("from", image).strip()
+    try:
+        return engine.run("run", "--isolation", "chroot", container, "--", *cmd)
+    finally:
+        engine.run("rm", container)
+
+
+def test_the_mecab_layer_exists_once_and_every_bento_image_shares_it(engine, bento_images):
+    from zeta_serving import images
+
+    base_layers = engine.layers(images.base_tag(ROOT))
+    runtime_layers = engine.layers(images.runtime_tag(ROOT))
+    assert runtime_layers[:len(base_layers)] == base_layers
+    sizes = {}
+    for target, (_, image) in bento_images.items():
+        layers = layer_files(engine, image)
+        assert [d for d, _, _ in layers][:len(runtime_layers)] == runtime_layers, target  # shared, not copied
+        base, runtime, own = layers[:len(base_layers)], layers[len(base_layers):len(runtime_layers)], \
+            layers[len(runtime_layers):]
+        dictionaries = [name for _, names, _ in base for name in names if name.endswith("/sys.dic")]
+        assert dictionaries == [VENV_SITE.lstrip("/") + "unidic_lite/dicdir/sys.dic"], dictionaries
+        assert any("/fugashi/" in n and ".so" in n for _, names, _ in base for n in names)
+        for diff_id, names, _ in runtime + own:  # above the base: no dictionary, no MeCab, no fugashi
+            assert not any(n.endswith("sys.dic") or "/fugashi" in n or "/unidic_lite" in n or "libmecab" in n
+                           for n in names), (target, diff_id)
+        sizes.update(base=sum(s for *_, s in base), runtime=sum(s for *_, s in runtime))
+        sizes[target] = sum(s for *_, s in own)
+    print("\nlayer bytes (base; runtime on it; each bento image's own added size): "
+          + ", ".join(f"{k} {v / 1e6:.1f} MB" for k, v in sizes.items()), file=sys.stderr)
+
+
+def test_bento_images_import_fugashi_from_the_base_venv(engine, bento_images):
+    for target in ("price", "all"):
+        out = _run(engine, bento_images[target][1], "python", "-c",
+                   "import fugashi, unidic_lite, sys; print(fugashi.__file__); print(unidic_lite.DICDIR);"
+                   "print(sys.prefix)")
+        fugashi_file, dicdir, prefix = out.split()
+        assert fugashi_file == VENV_SITE + "fugashi/__init__.py"
+        assert dicdir == VENV_SITE + "unidic_lite/dicdir"
+        assert prefix == "/opt/zeta/venv"
+
+
+def test_images_are_labelled_with_bento_models_tokenizer_and_revision(engine, bento_images, trained_store):
+    from zeta_serving import images, registry
+
+    _, results = trained_store
+    for target, (tag, image) in bento_images.items():
+        labels = engine.labels(image)
+        assert labels["io.zeta.bento"] == tag == image
+        tasks = ("price", "category", "tag") if target == "all" else (target,)
+        assert labels["io.zeta.models"] == ",".join(sorted(results[t].saved.tag for t in tasks))
+        fingerprint = registry.describe(registry.get(results[tasks[0]].saved.tag)).tokenizer_fingerprint["id"]
+        assert labels["io.zeta.tokenizer"] == fingerprint
+        assert labels["org.opencontainers.image.revision"] == images.source_revision(ROOT) != "unknown"
+        assert labels["org.opencontainers.image.title"] == tag.split(":")[0]
+
+
+def test_the_price_image_serves_its_golden_cases_as_a_non_root_user_and_stops_on_sigterm(
+        engine, bento_images, trained_store, tmp_path):
+    from zeta_serving import registry
+    from zeta_serving.maintenance import golden
+
+    _, results = trained_store
+    image = bento_images["price"][1]
+    assert _run(engine, image, "id", "-u").strip() == "1034"
+    container = engine.run("from", image).strip()
+    port = free_port()
+    log = tmp_path / "serve.log"
+    proc = subprocess.Popen([*engine.base(), "run", "--isolation", "chroot", container, "--",
+                             "/home/bentoml/bento/env/docker/entrypoint.sh", "--host", "127.0.0.1", "--port",
+                             str(port)], stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 180
+        while True:
+            assert proc.poll() is None, log.read_text()[-2000:]
+            try:
+                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, log.read_text()[-2000:]
+            time.sleep(0.5)
+        with httpx.Client(base_url=url, timeout=30) as client:
+            def call(route, body):
+                response = client.post(route, json=body)
+                response.raise_for_status()
+                return response.json()
+
+            cases = registry.load_golden(registry.get(results["price"].saved.tag))
+            assert golden.check("price", cases, call) == len(cases) > 0
+        uids = _server_uids(proc)
+        assert uids and all(uid == 1034 for uid in uids), uids
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=GRACE_SECONDS)
+        print(f"\nstopped {time.monotonic() - started:.1f}s after SIGTERM", file=sys.stderr)
+        assert proc.returncode is not None
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+        engine.run("rm", container)
+
+
+def _server_uids(proc: subprocess.Popen) -> list[int]:
+    """Real uids of the bentoml processes under `buildah run` (chroot isolation shares the host's pid space)."""
+    import psutil
+
+    try:
+        children = psutil.Process(proc.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+    uids = []
+    for child in children:
+        try:
+            if "bentoml" in " ".join(child.cmdline()):
+                uids.append(child.uids().real)
+        except psutil.NoSuchProcess:
+            continue
+    return uids
+
+
+def test_zeta_build_containerizes_and_pushes_to_a_loopback_registry(engine, bento_images, trained_store,
+                                                                     tmp_path):
+    from zeta_serving.maintenance.builder import BentoBuilder
+
+    _, results = trained_store
+    zeta = Path(sys.executable).parent / "zeta"
+    with registry(tmp_path) as host:
+        env = {**os.environ, "ZETA_PRICE_MODEL": results["price"].saved.tag}
+        done = subprocess.run([str(zeta), "build", "price", "--containerize", "buildah", "--push", f"{host}/zeta"],
+                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=1200)
+        assert done.returncode == 0, done.stderr[-2000:]
+        bento_tag, image_line = done.stdout.strip().splitlines()[-2:]
+        BUILT.append(bento_tag)
+        pushed = image_line.removeprefix("image ")
+        name, digest = pushed.split("@")
+        assert name == f"{host}/zeta/{bento_tag}"
+        remote = skopeo_inspect(name)
+        assert remote["Digest"] == digest
+        assert remote["Labels"]["io.zeta.bento"] == bento_tag
+        assert len(remote["Layers"]) == len(engine.layers(bento_tag))
+
+        # The maintenance loop's builder: what the ledger records is the pushed reference with its digest.
+        builder = BentoBuilder("buildah", root=ROOT, container_registry=f"{host}/loop")
+        recorded = builder.containerize(bento_images["tag"][0])
+        assert recorded.startswith(f"{host}/loop/{bento_images['tag'][0]}@sha256:")
+        assert skopeo_inspect(recorded.split("@")[0])["Digest"] == recorded.split("@")[1]
+
+
+def test_a_repeat_build_fetches_nothing_and_reuses_the_base(engine, bento_images):
+    from zeta_serving import images, wheelhouse
+
+    runtime = images.runtime_tag(ROOT)
+    before = engine.inspect(runtime)["FromImageID"]
+    folder, fetched = wheelhouse.fill(ROOT)
+    assert fetched == 0 and not wheelhouse.missing(wheelhouse.read_lock(ROOT), folder)
+    assert images.ensure_runtime(engine, ROOT, log=lambda m: None) == runtime
+    assert engine.inspect(runtime)["FromImageID"] == before  # the same image: nothing was rebuilt
