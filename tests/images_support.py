@@ -43,21 +43,31 @@ def locked(name: str):
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def layer_files(engine, image: str) -> list[tuple[str, set[str], int]]:
-    """(diff id, file names, bytes of file content) per layer of `image`, bottom first, from an OCI export."""
+def layer_files(engine, images: list[str]) -> dict[str, list[tuple[str, set[str], int]]]:
+    """Per image: (diff id, file names, bytes of file content) per layer, bottom first.
+
+    All images go into one OCI layout, so a layer they share is exported (and read) once.
+    """
+    out, seen = {}, {}
     with tempfile.TemporaryDirectory(dir=CACHE, prefix="export-") as tmp:
-        engine.run("push", image, f"oci:{tmp}/oci", what=f"export {image}")
+        for number, image in enumerate(images):
+            engine.run("push", "--disable-compression", image, f"oci:{tmp}/oci:image{number}",
+                       what=f"export {image}")
         index = json.loads(Path(tmp, "oci/index.json").read_text())
-        manifest_digest = index["manifests"][0]["digest"].split(":", 1)[1]
-        manifest = json.loads(Path(tmp, "oci/blobs/sha256", manifest_digest).read_text())
-        diff_ids = engine.layers(image)
-        out = []
-        for diff_id, layer in zip(diff_ids, manifest["layers"]):
-            blob = Path(tmp, "oci/blobs/sha256", layer["digest"].split(":", 1)[1])
-            with tarfile.open(blob, "r:*") as tar:
-                members = tar.getmembers()
-                out.append((diff_id, {m.name.lstrip("./") for m in members}, sum(m.size for m in members)))
-        return out
+        by_name = {m["annotations"]["org.opencontainers.image.ref.name"]: m["digest"] for m in index["manifests"]}
+        for number, image in enumerate(images):
+            manifest = json.loads(Path(tmp, "oci/blobs/sha256", by_name[f"image{number}"].split(":", 1)[1])
+                                  .read_text())
+            layers = []
+            for diff_id, layer in zip(engine.layers(image), manifest["layers"]):
+                if diff_id not in seen:
+                    blob = Path(tmp, "oci/blobs/sha256", layer["digest"].split(":", 1)[1])
+                    with tarfile.open(blob, "r:*") as tar:
+                        members = tar.getmembers()
+                    seen[diff_id] = ({m.name.lstrip("./") for m in members}, sum(m.size for m in members))
+                layers.append((diff_id, *seen[diff_id]))
+            out[image] = layers
+    return out
 
 
 @contextmanager

@@ -147,3 +147,33 @@ def test_containerize_names_an_unknown_or_missing_engine(monkeypatch):
     monkeypatch.setenv("PATH", "/nonexistent")
     with pytest.raises(ZetaError, match="container engine 'podman' is not installed"):
         Engine.from_env("podman").run("images")
+
+
+def test_zeta_models_and_history_show_the_image_of_each_promotion(trained_store, tmp_path, capsys):
+    from datetime import datetime, timezone
+
+    from zeta_serving.cli import main
+    from zeta_serving.maintenance.ledger import Champion, Ledger, Run
+    from zeta_serving.store import ListingStore
+
+    _, results = trained_store
+    tag = results["price"].saved.tag
+    pushed = "127.0.0.1:5000/zeta/zeta-price:abc@sha256:" + "0" * 64
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    ledger = Ledger(ListingStore(url).engine)
+    now = datetime(2026, 3, 1, 6, tzinfo=timezone.utc)
+    run = ledger.start(Run("price", now))
+    run.set(decision="promoted", challenger_tag=tag, bento_tag="zeta-price:abc", image_tag=pushed, serving_tag=tag)
+    ledger.finish(run)
+    ledger.crown(Champion("price", tag, 0.5, now, "zeta-price:abc", pushed))
+    capsys.readouterr()
+    main(["--db", url, "models"])
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith(tag + " "))
+    assert line.rstrip().endswith(pushed)
+    main(["--db", url, "history", "price"])
+    assert f"image {pushed}" in capsys.readouterr().out
+    main(["--db", url, "models", "--json"])
+    import json
+
+    listed = {m["tag"]: m["image"] for m in json.loads(capsys.readouterr().out)}
+    assert listed[tag] == pushed and listed[results["category"].saved.tag] is None

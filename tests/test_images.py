@@ -80,10 +80,10 @@ def bento_images(engine, trained_store):
     return out
 
 
-def _run(engine, image: str, *cmd: str) -> str:
+def _run(engine, image: str, *cmd: str, options: tuple[str, ...] = ()) -> str:
     container = engine.run("from", image).strip()
     try:
-        return engine.run("run", "--isolation", "chroot", container, "--", *cmd)
+        return engine.run("run", "--isolation", "chroot", *options, container, "--", *cmd)
     finally:
         engine.run("rm", container)
 
@@ -95,8 +95,9 @@ def test_the_mecab_layer_exists_once_and_every_bento_image_shares_it(engine, ben
     runtime_layers = engine.layers(images.runtime_tag(ROOT))
     assert runtime_layers[:len(base_layers)] == base_layers
     sizes = {}
+    exported = layer_files(engine, [image for _, image in bento_images.values()])
     for target, (_, image) in bento_images.items():
-        layers = layer_files(engine, image)
+        layers = exported[image]
         assert [d for d, _, _ in layers][:len(runtime_layers)] == runtime_layers, target  # shared, not copied
         base, runtime, own = layers[:len(base_layers)], layers[len(base_layers):len(runtime_layers)], \
             layers[len(runtime_layers):]
@@ -172,13 +173,19 @@ def test_the_price_image_serves_its_golden_cases_as_a_non_root_user_and_stops_on
 
             cases = registry.load_golden(registry.get(results["price"].saved.tag))
             assert golden.check("price", cases, call) == len(cases) > 0
-        uids = _server_uids(proc)
-        assert uids and all(uid == 1034 for uid in uids), uids
+        servers = _servers(proc)
+        assert servers and all(p.uids().real == 1034 for p in servers), [(p.pid, p.uids()) for p in servers]
         started = time.monotonic()
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=GRACE_SECONDS)
-        print(f"\nstopped {time.monotonic() - started:.1f}s after SIGTERM", file=sys.stderr)
-        assert proc.returncode is not None
+        import psutil
+
+        _, alive = psutil.wait_procs(servers, timeout=GRACE_SECONDS)
+        print(f"\nserver exited {time.monotonic() - started:.1f}s after SIGTERM (exit {proc.returncode})",
+              file=sys.stderr)
+        assert not alive, alive
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(f"{url}/readyz", timeout=2)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
@@ -186,22 +193,18 @@ def test_the_price_image_serves_its_golden_cases_as_a_non_root_user_and_stops_on
         engine.run("rm", container)
 
 
-def _server_uids(proc: subprocess.Popen) -> list[int]:
-    """Real uids of the bentoml processes under `buildah run` (chroot isolation shares the host's pid space)."""
+def _servers(proc: subprocess.Popen) -> list:
+    """The bentoml processes under `buildah run` (chroot isolation shares the host's pid space)."""
     import psutil
 
-    try:
-        children = psutil.Process(proc.pid).children(recursive=True)
-    except psutil.NoSuchProcess:
-        return []
-    uids = []
-    for child in children:
+    found = []
+    for child in psutil.Process(proc.pid).children(recursive=True):
         try:
             if "bentoml" in " ".join(child.cmdline()):
-                uids.append(child.uids().real)
+                found.append(child)
         except psutil.NoSuchProcess:
             continue
-    return uids
+    return found
 
 
 def test_zeta_build_containerizes_and_pushes_to_a_loopback_registry(engine, bento_images, trained_store,
@@ -241,3 +244,42 @@ def test_a_repeat_build_fetches_nothing_and_reuses_the_base(engine, bento_images
     assert fetched == 0 and not wheelhouse.missing(wheelhouse.read_lock(ROOT), folder)
     assert images.ensure_runtime(engine, ROOT, log=lambda m: None) == runtime
     assert engine.inspect(runtime)["FromImageID"] == before  # the same image: nothing was rebuilt
+
+
+def test_the_maintain_image_runs_a_maintenance_cycle_and_builds_with_buildah_inside(engine, trained_store,
+                                                                                     session_dir, tmp_path):
+    import shutil
+    import uuid
+
+    import sqlalchemy as sa
+
+    from zeta_serving import images
+
+    started = time.monotonic()
+    image = images.build_maintain_image(engine, ROOT, image_tag=f"zeta-maintain:test-{uuid.uuid4().hex[:8]}",
+                                        log=lambda m: print(m, file=sys.stderr))
+    BUILT.append(image)
+    print(f"\n{image} built in {time.monotonic() - started:.0f}s", file=sys.stderr)
+    assert engine.labels(image)["org.opencontainers.image.revision"] == images.source_revision(ROOT)
+
+    # A copy of the trained store and model store, mounted where the image keeps its state.
+    state = tmp_path / "state"
+    state.mkdir()
+    shutil.copy(session_dir / "trained.db", state / "zeta.db")
+    shutil.copytree(session_dir / "bentoml", state / "bentoml", ignore=shutil.ignore_patterns("bentos"))
+    (state / "zeta.toml").write_text('[maintenance]\ndeployer = "inprocess"\n')
+    out = _run(engine, image, "zeta", "--db", "sqlite:////var/lib/zeta/zeta.db", "maintain", "--once",
+               "--model", "price", "--json",
+               options=("-v", f"{state}:/var/lib/zeta", "-e", "ZETA_CONFIG=/var/lib/zeta/zeta.toml"))
+    assert '"decision"' in out, out[-2000:]
+    with sa.create_engine(f"sqlite:///{state / 'zeta.db'}").connect() as conn:
+        decisions = [row[0] for row in conn.execute(sa.text("select decision from maintenance_runs"))]
+    assert len(decisions) == 1 and decisions[0] not in (None, "failed"), decisions
+
+    # buildah works inside it as configured there (vfs storage, chroot isolation).
+    context = tmp_path / "ctx"
+    context.mkdir()
+    (context / "Containerfile").write_text("FROM scratch\nCOPY Containerfile /probe\n")
+    built = _run(engine, image, "sh", "-c", "buildah build -f /ctx/Containerfile -t probe /ctx >/dev/null "
+                 "&& buildah images --format '{{.Name}}'", options=("-v", f"{context}:/ctx"))
+    assert "localhost/probe" in built

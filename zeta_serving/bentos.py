@@ -101,6 +101,18 @@ def containerize(bento_tag: str, *, backend: str = "buildah", image_tag: str | N
     return images.push(engine, image, push_to) if push_to else image
 
 
+def containerize_maintain(backend: str = "buildah", *, push_to: str | None = None, base_image: str | None = None,
+                          mirror: str | None = None, root: Path | None = None, log=None) -> str:
+    """The zeta-maintain image (and its pushed `ref@digest` when `push_to` is given)."""
+    from zeta_serving import images
+    from zeta_serving.engine import Engine
+
+    engine = Engine.from_env(backend)
+    image = images.build_maintain_image(engine, root or project_root(), base_image=base_image, mirror=mirror,
+                                        log=log or (lambda message: None))
+    return images.push(engine, image, push_to) if push_to else image
+
+
 def _uv_guard(folder: str) -> str:
     """A `uv` that refuses to run, first on PATH for `bentoml build`.
 

@@ -258,7 +258,8 @@ def build_maintain_image(engine: Engine, root: Path, *, image_tag: str | None = 
     folder, _ = wheelhouse.fill(root, lock=wheelhouse.MAINTAIN_LOCK)
     serving = {p.requirement for p in wheelhouse.read_lock(root)}
     extra = [p for p in wheelhouse.read_lock(root, wheelhouse.MAINTAIN_LOCK) if p.requirement not in serving]
-    image = image_tag or f"{MAINTAIN_REPO}:{revision.replace('+', '-')[:20]}"
+    commit, _, dirty = revision.partition("+")
+    image = image_tag or f"{MAINTAIN_REPO}:{commit[:12]}{'-' + dirty if dirty else ''}"
     with tempfile.TemporaryDirectory(dir=cache_dir(), prefix="ctx-") as tmp:
         _wheels_context(Path(tmp), extra, folder)
         for name in _source_files(root):

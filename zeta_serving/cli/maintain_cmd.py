@@ -261,9 +261,10 @@ def history(ctx, model: str, limit: int, as_json: bool) -> None:
             fail = f" [in {stage}]"
         alert = json.loads(_text(r["details"], "{}") or "{}").get("alert")
         shown = " (alert grouped)" if alert == "grouped" else (f" ({alert} alert)" if r["alerted"] and alert else "")
+        image = f"  image {_text(r['image_tag'])}" if _text(r["image_tag"]) else ""
         lines.append((r["now"], f"{r['now']:%Y-%m-%d %H:%M}  #{int(r['id']):<4d} {_text(r['trigger'], '-'):13s} "
                                 f"{_text(r['decision'], 'unfinished'):18s} {live}{chal}{ref}  "
-                                f"serving {_text(r['serving_tag'], '-')}{fail}{shown}"))
+                                f"serving {_text(r['serving_tag'], '-')}{image}{fail}{shown}"))
     for _, line in sorted(lines, key=lambda item: item[0]):
         click.echo(line)
 

@@ -100,23 +100,27 @@ def predict(model: str, input_path: str, fmt: str, output_path: str, model_tag: 
 
 @click.command("models")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def models(as_json: bool) -> None:
-    """Models in the BentoML model store, newest first, with their held-out scores."""
+@click.pass_context
+def models(ctx: click.Context, as_json: bool) -> None:
+    """Models in the BentoML model store, newest first, with their held-out scores and promotion images."""
     from zeta_serving import registry
+    from zeta_serving.maintenance.ledger import Ledger
 
     found = registry.list_models()
+    images = Ledger(open_store(ctx).engine).images()
     if as_json:
         echo_json([{"tag": m.tag, "task": m.task, "created": m.created.isoformat(), **{
             k: m.metadata.get(k) for k in ("metric", "scores", "windows", "train_rows", "eval_rows",
                                             "package_version")},
-            "tokenizer": m.tokenizer_fingerprint.get("id")} for m in found])
+            "tokenizer": m.tokenizer_fingerprint.get("id"), "image": images.get(m.tag)} for m in found])
         return
     if not found:
         click.echo("no models yet: run `zeta train all`")
         return
-    click.echo(f"{'TAG':40s} {'TASK':9s} {'CREATED':20s} {'SCORE':22s} {'TRAIN':>8s}  TOKENIZER")
+    click.echo(f"{'TAG':40s} {'TASK':9s} {'CREATED':20s} {'SCORE':22s} {'TRAIN':>8s}  {'TOKENIZER':16s}  IMAGE")
     for m in found:
         metric = m.metadata.get("metric", "")
         score = f"{metric} {m.metadata.get('scores', {}).get(metric, float('nan')):.4f}"
         click.echo(f"{m.tag:40s} {m.task:9s} {m.created:%Y-%m-%d %H:%M:%S}  {score:22s} "
-                   f"{m.metadata.get('train_rows', 0):>8d}  {m.tokenizer_fingerprint.get('id', '')}")
+                   f"{m.metadata.get('train_rows', 0):>8d}  {m.tokenizer_fingerprint.get('id', ''):16s}  "
+                   f"{images.get(m.tag, '-')}")

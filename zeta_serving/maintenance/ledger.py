@@ -256,6 +256,18 @@ class Ledger:
             frame[column] = pd.to_datetime(frame[column]).dt.tz_localize("UTC")
         return frame
 
+    def images(self) -> dict[str, str]:
+        """Model tag -> the image (pushed `ref@digest` when pushed) its promotion built, newest wins."""
+        query = (sa.select(runs.c.challenger_tag, runs.c.image_tag)
+                 .where(runs.c.image_tag.is_not(None), runs.c.challenger_tag.is_not(None))
+                 .order_by(runs.c.now, runs.c.id))
+        with self.engine.connect() as conn:
+            found = {tag: image for tag, image in conn.execute(query)}
+            for tag, image in conn.execute(sa.select(champions.c.tag, champions.c.image_tag)):
+                if image:
+                    found[tag] = image
+        return found
+
     def stages_of(self, run_id: int) -> pd.DataFrame:
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(stages).where(stages.c.run_id == run_id).order_by(stages.c.id)).mappings().all()
