@@ -18,7 +18,8 @@ from zeta_serving import bentos
 from zeta_serving.errors import ZetaError
 
 ROOT = Path(__file__).resolve().parents[1]
-TOKENIZER_PINS = {"fugashi", "unidic-lite"}
+TOKENIZER_PINS = {"fugashi", "mecab-python3", "unidic-lite"}
+TOKENIZER = {"fugashi": "1.5.2", "mecab-python3": "1.0.12", "unidic-lite": "1.0.8"}
 
 
 def pins(lines) -> dict[str, str]:
@@ -55,7 +56,7 @@ def test_one_shared_base_image_and_the_same_tokenizer_pins(built):
         dockerfile = (folder / "env/docker/Dockerfile").read_text()
         bases.add(re.search(r"^FROM (\S+)", dockerfile, re.M).group(1))
         locked = pins((folder / "env/python/requirements.txt").read_text().splitlines())
-        assert {k: locked[k] for k in TOKENIZER_PINS} == {"fugashi": "1.5.2", "unidic-lite": "1.0.8"}
+        assert {k: locked[k] for k in TOKENIZER_PINS} == TOKENIZER
         # Built offline: bentoml did not lock against the index (nor install uv to do it).
         assert not (folder / "env/python/requirements.lock.txt").exists()
         assert (folder / "src/zeta_serving/tokenizer.py").is_file()
@@ -71,7 +72,7 @@ def test_pins_agree_across_pyproject_base_image_and_bentos():
     from_base = pins((ROOT / "containers/mecab-base/requirements.txt").read_text().splitlines())
     from_serving = {k: v for k, v in pins((ROOT / "requirements/serving.txt").read_text().splitlines()).items()
                     if k in TOKENIZER_PINS}
-    assert from_project == from_base == from_serving == {"fugashi": "1.5.2", "unidic-lite": "1.0.8"}
+    assert from_project == from_base == from_serving == TOKENIZER
     from zeta_serving import images, wheelhouse
 
     locked = {p.name: p.version for p in wheelhouse.read_lock(ROOT)}
@@ -93,8 +94,8 @@ def test_the_lock_pins_one_hashed_file_per_package_and_splits_off_the_tokenizer(
     lock = wheelhouse.read_lock(ROOT)
     assert len({p.name for p in lock}) == len(lock) > 50
     tokenizer, rest = wheelhouse.split(lock)
-    assert [p.name for p in tokenizer] == ["fugashi", "unidic-lite"]
-    assert not {"fugashi", "unidic-lite"} & {p.name for p in rest}
+    assert [p.name for p in tokenizer] == ["fugashi", "mecab-python3", "unidic-lite"]
+    assert not TOKENIZER_PINS & {p.name for p in rest}
     assert all(len(p.sha256) == 64 and p.version in p.filename.replace("_", "-") for p in lock)
 
 

@@ -88,6 +88,10 @@ class Engine:
             return json.loads(self.run("inspect", "--type", "image", image))
         return json.loads(self.run("image", "inspect", image))[0]
 
+    def image_id(self, image: str) -> str:
+        info = self.inspect(image)
+        return info.get("FromImageID") or info.get("Id") or ""
+
     def labels(self, image: str) -> dict[str, str]:
         info = self.inspect(image)
         if self.name == "buildah":
@@ -100,10 +104,6 @@ class Engine:
         if self.name == "buildah":
             return list(info["OCIv1"]["rootfs"]["diff_ids"])
         return list((info.get("RootFS") or {}).get("Layers") or [])
-
-    def remove(self, *images: str) -> None:
-        if images:
-            self.run("rmi", "-f", *images) if self.name != "buildah" else self.run("rmi", "-f", *images)
 
     def push(self, image: str, destination: str) -> str:
         """Push to `registry/repo:tag`; returns the pushed manifest digest."""

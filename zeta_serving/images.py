@@ -217,6 +217,9 @@ def build_bento_image(engine: Engine, root: Path, bento_tag: str, *, image_tag: 
     bento = bentoml.get(bento_tag)
     runtime = ensure_runtime(engine, root, base_image=base_image, mirror=mirror, log=log)
     image = image_tag or str(bento.tag)
+    inputs = _digest(str(bento.tag), engine.image_id(runtime), (root / "containers/bento/Containerfile").read_bytes())
+    if _current(engine, image, inputs):  # this bento on this runtime is built already
+        return image
     with tempfile.TemporaryDirectory(dir=cache_dir(), prefix="ctx-") as tmp:
         folder = Path(tmp) / "bento"
         shutil.copytree(bento.path, folder)
@@ -224,7 +227,8 @@ def build_bento_image(engine: Engine, root: Path, bento_tag: str, *, image_tag: 
             BentoModel(model.tag).resolve(folder / "models")
         started = time.monotonic()
         engine.build(str(root / "containers/bento/Containerfile"), tmp, image,
-                     build_args={"RUNTIME_IMAGE": runtime}, labels=image_labels(bento, root))
+                     build_args={"RUNTIME_IMAGE": runtime},
+                     labels={**image_labels(bento, root), INPUTS_LABEL: inputs})
     log(f"built {image} in {time.monotonic() - started:.0f}s")
     return image
 

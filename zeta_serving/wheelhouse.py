@@ -28,7 +28,7 @@ SOURCE = "requirements/serving.txt"
 MAINTAIN_LOCK = "requirements/maintain.lock.txt"
 BENTOML_PIN = "bentoml==1.4.40"
 # The tokenizer layer: installed once, in the base image, never again above it.
-TOKENIZER_PACKAGES = ("fugashi", "unidic-lite")
+TOKENIZER_PACKAGES = ("fugashi", "mecab-python3", "unidic-lite")
 FETCH_TIMEOUT = 900
 
 
