@@ -9,6 +9,7 @@ here are removed at the end of the session.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -39,6 +40,9 @@ def engine():
     from zeta_serving.engine import Engine
 
     key = images.runtime_inputs(ROOT, images.base_tag(ROOT))[:12]
+    for stale in CACHE.glob("storage-*"):  # storages of older locks, untouched for two days
+        if stale.name != f"storage-{key}" and time.time() - stale.stat().st_mtime > 2 * 86400:
+            shutil.rmtree(stale, ignore_errors=True)
     saved = {k: os.environ.get(k) for k in ("ZETA_CONTAINER_ROOT", "ZETA_CONTAINER_RUNROOT", "ZETA_CACHE",
                                              "ZETA_STORAGE_DRIVER", "ZETA_ISOLATION")}
     os.environ.update(ZETA_CONTAINER_ROOT=str(CACHE / f"storage-{key}/root"),
@@ -254,7 +258,6 @@ def test_a_repeat_build_fetches_nothing_and_reuses_the_base(engine, bento_images
 
 def test_the_maintain_image_runs_a_maintenance_cycle_and_builds_with_buildah_inside(engine, trained_store,
                                                                                      session_dir, tmp_path):
-    import shutil
     import uuid
 
     import sqlalchemy as sa
