@@ -1,4 +1,4 @@
-"""The four bentos: built for real with `bentoml build`, offline; their pins and lock checked.
+"""Every task's bento and the all-in-one: built for real with `bentoml build`, offline; their pins and lock checked.
 
 The images themselves are built, run and pushed in tests/test_images.py.
 """

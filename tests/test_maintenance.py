@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from zeta_serving import registry
+from zeta_serving import registry, tasks
 from zeta_serving.maintenance import backtest
 from zeta_serving.maintenance.alerts import Alert, MultiSink, WebhookSink
 from zeta_serving.maintenance.builder import BentoBuilder
@@ -32,7 +32,7 @@ from zeta_serving.store import ListingStore, make_engine
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.usefixtures("forget_module_models")
 PLAN = backtest.Plan(start=date(2026, 2, 1), warmup_days=12, days=9, drift_after=3, rows_per_day=400)
-MODELS = ("price", "category", "tag")
+MODELS = tasks.names()
 
 
 class RecordingSink:
@@ -90,11 +90,11 @@ def test_no_drift_keeps_every_model_healthy(tmp_path):
 
 
 @pytest.mark.slow
-def test_vocabulary_drift_gets_category_and_tag_promoted_and_recovered(tmp_path):
+def test_vocabulary_drift_gets_category_tag_and_brand_promoted_and_recovered(tmp_path):
     db = tmp_path / "vocab.db"
     result = backtest.run_scenario("vocab", PLAN, f"sqlite:///{db}", alerts=RecordingSink())
     ledger = Ledger(make_engine(f"sqlite:///{db}"))
-    for model in ("category", "tag"):
+    for model in ("category", "tag", "brand"):
         assert all(d == "healthy" for d in decisions_before_drift(result, model))
         after = decisions_after_drift(result, model)
         promoted_at = next(i for i, d in enumerate(after) if d in ("promoted", "promoted-degraded"))
@@ -112,7 +112,8 @@ def test_price_level_shift_gets_price_promoted(tmp_path):
     after = decisions_after_drift(result, "price")
     assert any(d in ("promoted", "promoted-degraded") for d in after), after
     assert all(d == "healthy" for d in decisions_before_drift(result, "price"))
-    assert all(d == "healthy" for d in [x["category"] for x in result["days"]])  # prices only
+    for model in ("category", "brand"):  # prices only
+        assert all(d == "healthy" for d in [x[model] for x in result["days"]]), model
 
 
 @pytest.mark.slow

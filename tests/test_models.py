@@ -81,8 +81,8 @@ def interval(model, frame):
     return bootstrap(model.score_parts(frame), model.aggregate, resamples=400)
 
 
-@pytest.mark.parametrize("task", ["category", "tag"])
-def test_vocabulary_drift_drops_category_and_tag_scores(task, fitted, data):
+@pytest.mark.parametrize("task", ["category", "tag", "brand"])
+def test_vocabulary_drift_drops_category_tag_and_brand_scores(task, fitted, data):
     clean, drifted = interval(fitted[task], data["clean"]), interval(fitted[task], data["vocab"])
     # (catalogue product lines keep their tags under vocabulary drift: the tag score drops a little less)
     assert drifted.high < clean.low and clean.score - drifted.score > 0.1, (clean, drifted)

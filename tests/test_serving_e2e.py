@@ -92,6 +92,24 @@ def test_answers_equal_in_process_predictions(suggest_url, in_process):
         assert httpx.post(f"{suggest_url}/tags", json=tag_body(listing)).json() == want.model_dump()
 
 
+def brand_body(listing: dict, k: int = 3) -> dict:
+    return {"name": listing["name"], "description": listing.get("description", ""), "k": k}
+
+
+def test_brand_route_answers_like_the_model_with_no_brand_as_null(suggest_url, in_process, trained_store):
+    _, results = trained_store
+    model, saved = in_process["brand"]
+    brand = tasks.get("brand")
+    expected = brand.predict(model, saved.tag, [brand.request(**brand_body(x)) for x in LISTINGS])
+    got = [httpx.post(f"{suggest_url}/brand", json=brand_body(x)).json() for x in LISTINGS]
+    assert got == [want.model_dump() for want in expected]
+    assert all(g["model_tag"] == results["brand"].saved.tag and len(g["brands"]) == 3 for g in got)
+    plain = httpx.post(f"{suggest_url}/brand", json={"name": "手作り 木製 スプーン", "k": 5}).json()
+    assert len(plain["brands"]) == 5 and None in [b["brand"] for b in plain["brands"]]  # "no brand" answers null
+    batch = httpx.post(f"{suggest_url}/brand/batch", json={"listings": [brand_body(x, k=1) for x in LISTINGS]})
+    assert [r["brands"] for r in batch.json()["results"]] == [g["brands"][:1] for g in got]
+
+
 def test_bentoml_client_and_model_tag(suggest_url, trained_store):
     _, results = trained_store
     with bentoml.SyncHTTPClient(suggest_url) as client:
@@ -106,7 +124,8 @@ def test_bentoml_client_and_model_tag(suggest_url, trained_store):
     assert batch["model_tag"] == results["tag"].saved.tag and len(batch["results"]) == 3
 
 
-@pytest.mark.parametrize("route,body_of", [("price", dict), ("category", category_body), ("tags", tag_body)])
+@pytest.mark.parametrize("route,body_of", [("price", dict), ("category", category_body), ("tags", tag_body),
+                                           ("brand", brand_body)])
 def test_batch_equals_singles(suggest_url, route, body_of):
     bodies = [body_of(x) for x in LISTINGS]
     singles = [httpx.post(f"{suggest_url}/{route}", json=b).json() for b in bodies]
@@ -140,6 +159,8 @@ BAD_REQUESTS = {
     "shipping out of range": ("price", {"name": "x", "shipping": 2}),
     "k too large": ("category", {"name": "x", "k": 1000}),
     "k zero": ("category", {"name": "x", "k": 0}),
+    "brand k too large": ("brand", {"name": "x", "k": 21}),
+    "brand takes no brand": ("brand", {"name": "x", "brand": "ナイキ"}),
     "unknown field": ("price", {"name": "x", "colour": "red"}),
     "batch over the limit": ("price/batch", {"listings": [{"name": "x"}] * (schemas.MAX_BATCH + 1)}),
     "empty batch": ("tags/batch", {"listings": []}),

@@ -6,6 +6,7 @@ Adding a deployer, alert sink, clock, builder, store or estimator? Add it here t
 from __future__ import annotations
 
 from training.base import SuggestionModel
+from training.brand import BrandModel
 from training.category import CategoryModel
 from training.price import PriceModel
 from training.tag import TagModel
@@ -44,7 +45,7 @@ def stores(listings: ListingStore) -> list[Store]:
 
 
 def estimators() -> list[type[SuggestionModel]]:
-    return [PriceModel, CategoryModel, TagModel]
+    return [PriceModel, CategoryModel, TagModel, BrandModel]
 
 
 def estimator_of(task: Task) -> type[SuggestionModel]:

@@ -84,7 +84,8 @@ class Task:
 _TASKS: dict[str, Task] = {}
 _LOCK = threading.Lock()
 _BUILTINS_LOADED = False
-BUILTIN = ("zeta_serving.tasks.price", "zeta_serving.tasks.category", "zeta_serving.tasks.tag")
+BUILTIN = ("zeta_serving.tasks.price", "zeta_serving.tasks.category", "zeta_serving.tasks.tag",
+           "zeta_serving.tasks.brand")
 
 
 def _load_builtins() -> None:
