@@ -9,12 +9,11 @@ import httpx
 import pytest
 
 from tests import servers
-from zeta_serving import registry
-from zeta_serving import tasks
+from zeta_serving import registry, tasks
 from zeta_serving.serving import selfcheck
 
 
-@pytest.mark.parametrize("task", ["price", "category", "tag"])
+@pytest.mark.parametrize("task", tasks.names())
 def test_the_trained_model_passes_its_own_cases(trained_store, task):
     _, results = trained_store
     tag = results[task].saved.tag

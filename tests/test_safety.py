@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from zeta_serving import tasks
 from zeta_serving.redaction import scrub_secrets
 from zeta_serving.store import make_engine, normalize_url
 
@@ -65,7 +66,7 @@ def test_an_unreachable_database_alerts_and_exits_3_in_one_line(tmp_path):
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("zeta: error: cannot reach database"), done.stderr
     assert "alert sent to webhook" in lines[0]
-    assert [a["zeta"]["model"] for a in hook.received] == ["price", "category", "tag"]
+    assert [a["zeta"]["model"] for a in hook.received] == list(tasks.names())
     assert {a["zeta"]["decision"] for a in hook.received} == {"failed"}
     everything = done.stdout + done.stderr + json.dumps(hook.received)
     assert not any(piece in everything for piece in SECRET_PIECES), everything
