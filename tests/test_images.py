@@ -133,12 +133,13 @@ def test_bento_images_import_fugashi_from_the_base_venv(engine, bento_images):
 
 def test_images_are_labelled_with_bento_models_tokenizer_and_revision(engine, bento_images, trained_store):
     from zeta_serving import images, registry
+    from zeta_serving import tasks as registered
 
     _, results = trained_store
     for target, (tag, image) in bento_images.items():
         labels = engine.labels(image)
         assert labels["io.zeta.bento"] == tag == image
-        tasks = ("price", "category", "tag") if target == "all" else (target,)
+        tasks = registered.names() if target == "all" else (target,)
         assert labels["io.zeta.models"] == ",".join(sorted(results[t].saved.tag for t in tasks))
         fingerprint = registry.describe(registry.get(results[tasks[0]].saved.tag)).tokenizer_fingerprint["id"]
         assert labels["io.zeta.tokenizer"] == fingerprint
