@@ -17,7 +17,7 @@ from zeta_serving import db
 from zeta_serving.store import ListingStore, make_engine, metadata
 
 ADDED_BY_0002 = {"maintenance_runs": ("holder", "stage")}
-TABLES_ADDED_LATER = {"accepts"}  # 0003
+TABLES_ADDED_LATER = {"accepts", "store_meta"}  # 0003, 0004
 
 
 def test_migrations_make_exactly_the_declared_schema(db_url):

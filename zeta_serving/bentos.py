@@ -2,7 +2,8 @@
 
 `bentoml build` reads the source tree, so it runs from the project root (the
 folder holding `bentofile.yaml` and `services/`). Which model a bento packs is
-chosen by `ZETA_<TASK>_MODEL` at build time (default: the newest). The build and
+chosen by `ZETA_<TASK>_MODEL` at build time, default the task's champion in the
+ledger (zeta_serving.champion), never simply the newest. The build and
 containerize children die with the process that started them (zeta_serving.procs).
 """
 
@@ -64,7 +65,7 @@ def model_env(model_tags: dict[str, str] | None) -> dict[str, str]:
 
 def build(target: str, *, model_tags: dict[str, str] | None = None, root: Path | None = None,
           runner=procs.run) -> str:
-    """Build one bento; returns its tag. `model_tags` pins models by task (default: newest)."""
+    """Build one bento; returns its tag. `model_tags` pins models by task (default: the champions)."""
     if target not in targets():
         raise ZetaError(f"unknown bento {target!r} (choose from {', '.join(targets())})")
     root = root or project_root()

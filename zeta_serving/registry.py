@@ -25,6 +25,7 @@ MODEL_FILE = "model.joblib"
 GOLDEN_FILE = "golden.json"
 GOLDEN_CASES = 32
 TASK_LABEL = "zeta-task"
+STORE_LABEL = "zeta-store"  # the id of the listing store a model learned from (store.store_id)
 
 
 def model_name(task: str) -> str:
@@ -37,6 +38,7 @@ class SavedModel:
     task: str
     metadata: dict[str, Any]
     created: datetime
+    store: str = ""  # the listing store it learned from ("" for models saved before stores had ids)
 
     @property
     def reference_score(self) -> float:
@@ -55,8 +57,9 @@ def tokenizer_fingerprint(metadata: dict) -> dict:
     return json.loads(raw) if isinstance(raw, str) else dict(raw)
 
 
-def save(model, *, metadata: dict[str, Any], golden: pd.DataFrame | None = None) -> SavedModel:
-    """Store a fitted model; `metadata` adds to what zeta records itself."""
+def save(model, *, metadata: dict[str, Any], golden: pd.DataFrame | None = None,
+         store_id: str | None = None) -> SavedModel:
+    """Store a fitted model; `metadata` adds to what zeta records itself, `store_id` whose data it learned."""
     import bentoml
 
     from zeta_serving.tokenizer import Tokenizer
@@ -73,6 +76,8 @@ def save(model, *, metadata: dict[str, Any], golden: pd.DataFrame | None = None)
         **metadata,
     }
     labels = {TASK_LABEL: model.task, "tokenizer": tokenizer_fingerprint(meta)["id"]}
+    if store_id:
+        labels[STORE_LABEL] = store_id
     cases = golden_cases(model, golden) if golden is not None else []
     with bentoml.models.create(model_name(model.task), labels=labels, metadata=meta,
                                module="zeta_serving.registry") as ref:
@@ -93,26 +98,33 @@ def golden_cases(model, frame: pd.DataFrame, n: int = GOLDEN_CASES) -> list[dict
 def describe(ref) -> SavedModel:
     info = ref.info
     return SavedModel(tag=str(ref.tag), task=info.labels.get(TASK_LABEL, ""), metadata=dict(info.metadata),
-                      created=info.creation_time)
+                      created=info.creation_time, store=info.labels.get(STORE_LABEL, ""))
 
 
-def get(tag_or_task: str):
-    """The BentoML model for a tag (`zeta-price:v1`), a name, or a task (`price`: newest)."""
+def get(tag: str):
+    """The BentoML model for an exact tag (`zeta-price:v1`).
+
+    A bare task name or `:latest` is refused: the newest model may be an unvetted challenger
+    (a `not-recovered` cycle leaves one); which model serves is the ledger's champion
+    (zeta_serving.champion).
+    """
     import bentoml
     from bentoml.exceptions import NotFound
 
-    tag = model_name(tag_or_task) if tag_or_task in tasks.names() else tag_or_task
+    if tag in tasks.names() or ":" not in tag or tag.endswith(":latest"):
+        raise ZetaError(f"{tag!r} is not an exact model tag (name:version); the default model of a "
+                        "task is its champion in the ledger")
     try:
         return bentoml.models.get(tag)
     except NotFound:
         raise ZetaError(f"no model {tag!r} in the model store; train one with `zeta train`") from None
     except ValueError as exc:
-        raise ZetaError(f"not a model tag: {tag_or_task!r} ({exc})") from None
+        raise ZetaError(f"not a model tag: {tag!r} ({exc})") from None
 
 
-def load(tag_or_task: str):
-    """(fitted model, SavedModel) for a tag or a task."""
-    ref = get(tag_or_task)
+def load(tag: str):
+    """(fitted model, SavedModel) for an exact tag."""
+    ref = get(tag)
     return load_ref(ref), describe(ref)
 
 
@@ -125,8 +137,8 @@ def load_golden(ref) -> list[dict]:
         return json.load(fh)
 
 
-def list_models(task: str | None = None) -> list[SavedModel]:
-    """Zeta's models in the store, newest first."""
+def list_models(task: str | None = None, store_id: str | None = None) -> list[SavedModel]:
+    """Zeta's models in the model store, newest first; only those of one listing store if `store_id`."""
     import bentoml
 
     found = []
@@ -135,6 +147,8 @@ def list_models(task: str | None = None) -> list[SavedModel]:
             found.extend(describe(ref) for ref in bentoml.models.list(name))
         except Exception:  # noqa: BLE001 - a name with no models yet
             continue
+    if store_id is not None:
+        found = [m for m in found if m.store == store_id]
     return sorted(found, key=lambda m: m.created, reverse=True)
 
 

@@ -43,6 +43,16 @@ listings = sa.Table(
     sa.Index("ix_listings_listed_at", "listed_at"),
 )
 
+# One row: the store's identity. Several stores (checkouts, databases) share one BentoML home on
+# a machine; models are labelled with the id of the store they learned from, so one store never
+# adopts another's models by default.
+store_meta = sa.Table(
+    "store_meta",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.String(200), nullable=False),
+)
+
 INSERT_BATCH = 5000
 
 
@@ -82,9 +92,17 @@ class ListingStore:
     def __init__(self, url: str | None = None):
         self.url = url or default_db_url()
         self.engine = make_engine(self.url)
+        self._id: str | None = None
         from zeta_serving.db import ensure_schema
 
         ensure_schema(self.engine)  # the Alembic migrations, once per database (see zeta_serving/db.py)
+
+    @property
+    def id(self) -> str:
+        """This store's identity, made on first use (a random id: two stores never share one)."""
+        if self._id is None:
+            self._id = store_id(self.engine)
+        return self._id
 
     # -- writing -----------------------------------------------------------
     @contextmanager
@@ -151,6 +169,24 @@ class ListingStore:
                  .where(*_label_filter(labelled)))
         with self.engine.connect() as conn:
             return conn.execute(query).scalar_one()
+
+
+def store_id(engine: Engine) -> str:
+    """The id kept in `store_meta`; the first caller writes it, concurrent first callers agree on one."""
+    import uuid
+
+    query = sa.select(store_meta.c.value).where(store_meta.c.key == "store_id")
+    with engine.connect() as conn:
+        found = conn.execute(query).scalar_one_or_none()
+    if found:
+        return str(found)
+    try:
+        with engine.begin() as conn:
+            conn.execute(store_meta.insert().values(key="store_id", value=uuid.uuid4().hex[:12]))
+    except sa.exc.IntegrityError:
+        pass  # another process wrote it first: theirs is the id
+    with engine.connect() as conn:
+        return str(conn.execute(query).scalar_one())
 
 
 def empty_frame() -> pd.DataFrame:

@@ -55,18 +55,20 @@ def train_task(store: ListingStore, task: str, *, until=None, train_days: float 
                         f"{windows.eval_start:%Y-%m-%d %H:%M} .. {windows.eval_end:%Y-%m-%d %H:%M}: "
                         "pass --until or a shorter --eval-days")
     return train_on(task, train, held_out, windows, params=params, extra_metadata=extra_metadata,
-                    on_stage=on_stage, refit_on_all=True)
+                    on_stage=on_stage, refit_on_all=True, store_id=store.id)
 
 
 def train_on(task: str, train: pd.DataFrame, held_out: pd.DataFrame, windows: Windows, *,
              params: dict | None = None, extra_metadata: dict | None = None,
-             on_stage=lambda message: None, refit_on_all: bool = False) -> TrainResult:
+             on_stage=lambda message: None, refit_on_all: bool = False,
+             store_id: str | None = None) -> TrainResult:
     """Fit on `train`, score on `held_out`, save to the model store; the loop's retrain uses this too.
 
     With `refit_on_all` (what `zeta train` does) the model that is saved is fitted again on
     train and held-out rows together, so the newest week is not wasted; its reference score
     stays the honest one measured before, by the model that never saw the held-out rows.
     The loop's challengers keep `refit_on_all=False`: they are compared on the held-out rows.
+    `store_id` labels the model with the listing store it learned from (see registry.STORE_LABEL).
     """
     started = time.perf_counter()
     before = len(held_out)
@@ -86,7 +88,7 @@ def train_on(task: str, train: pd.DataFrame, held_out: pd.DataFrame, windows: Wi
         model = model_class(task)(**(params or {})).fit(everything)
         fit_seconds = time.perf_counter() - refit_started
         fitted_on = {"train_rows": int(len(everything)), "scored_model_train_rows": int(len(train))}
-    saved = registry.save(model, golden=held_out, metadata={
+    saved = registry.save(model, golden=held_out, store_id=store_id, metadata={
         "unseen_rate": rate if rate is not None else -1.0,
         "windows": windows.as_dict(),
         **fitted_on,
@@ -100,9 +102,9 @@ def train_on(task: str, train: pd.DataFrame, held_out: pd.DataFrame, windows: Wi
     return TrainResult(saved, scores, fitted_on["train_rows"], len(held_out), time.perf_counter() - started, model)
 
 
-def evaluate(store: ListingStore, tag_or_task: str, *, until=None, eval_days: float = DEFAULT_EVAL_DAYS):
-    """Score a stored model on the newest evaluation window: (scores, SavedModel, Windows)."""
-    model, saved = registry.load(tag_or_task)
+def evaluate(store: ListingStore, tag: str, *, until=None, eval_days: float = DEFAULT_EVAL_DAYS):
+    """Score a stored model (an exact tag) on the newest evaluation window: (scores, SavedModel, Windows)."""
+    model, saved = registry.load(tag)
     windows = Windows.ending(until if until is not None else default_until(store), 1.0, eval_days)
     frame = store.window(windows.eval_start, windows.eval_end, labelled=model.label)
     if frame.empty:

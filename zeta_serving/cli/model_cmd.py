@@ -28,9 +28,16 @@ def _score_line(metric: str, scores: dict) -> str:
               help="Length of the training window, which ends where evaluation begins.")
 @click.option("--eval-days", type=click.FloatRange(min=0, min_open=True), default=7.0, show_default=True,
               help="Length of the held-out evaluation window (the newest days).")
+@click.option("--crown", is_flag=True, help="Make the new model the champion even if the task has one.")
 @click.pass_context
-def train(ctx: click.Context, model: str, until: str | None, window_days: float, eval_days: float) -> None:
-    """Train MODEL (or all of them) and save it to the BentoML model store."""
+def train(ctx: click.Context, model: str, until: str | None, window_days: float, eval_days: float,
+          crown: bool) -> None:
+    """Train MODEL (or all of them) and save it to the BentoML model store.
+
+    The first model of a task becomes its champion (what serves by default); later ones
+    only with --crown, or when the maintenance loop promotes them.
+    """
+    from zeta_serving.champion import champion_of, crown_first
     from zeta_serving.trainer import train_task
 
     store = open_store(ctx)
@@ -39,11 +46,17 @@ def train(ctx: click.Context, model: str, until: str | None, window_days: float,
                             on_stage=_stage(task))
         click.echo(f"{task:9s} {result.saved.tag}  {_score_line(result.saved.metadata['metric'], result.scores)}"
                    f"  (train {result.train_rows} rows, held out {result.eval_rows}, {result.seconds:.1f}s)")
+        if crown_first(store, result.saved, force=crown):
+            click.echo(f"{task:9s} {result.saved.tag} is now the {task} champion: it serves by default")
+        else:
+            held = champion_of(task, store)
+            click.echo(f"{task:9s} the champion stays {held.tag if held else '?'} "
+                       f"(pass --crown to serve the new model by default)")
 
 
 @click.command("evaluate")
 @click.argument("model", type=click.Choice(TASK_CHOICES))
-@click.option("--model-tag", default=None, help="A stored model tag (default: the newest MODEL).")
+@click.option("--model-tag", default=None, help="A stored model tag (default: MODEL's champion).")
 @click.option("--until", default=None, help="End of the evaluation window (default: just after the newest listing).")
 @click.option("--eval-days", type=click.FloatRange(min=0, min_open=True), default=7.0, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
@@ -51,9 +64,11 @@ def train(ctx: click.Context, model: str, until: str | None, window_days: float,
 def evaluate(ctx: click.Context, model: str, model_tag: str | None, until: str | None, eval_days: float,
              as_json: bool) -> None:
     """Score a stored model on the newest labelled window, against its reference score."""
+    from zeta_serving.champion import resolve
     from zeta_serving.trainer import evaluate as run
 
-    scores, saved, windows = run(open_store(ctx), model_tag or model, until=until, eval_days=eval_days)
+    store = open_store(ctx)
+    scores, saved, windows = run(store, model_tag or resolve(model, store), until=until, eval_days=eval_days)
     if saved.task != model:
         raise click.UsageError(f"{saved.tag} is a {saved.task} model, not {model}")
     metric = saved.metadata["metric"]
@@ -73,13 +88,16 @@ def evaluate(ctx: click.Context, model: str, model_tag: str | None, until: str |
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="zeta", show_default=True)
 @click.option("--output", "output_path", required=True, type=click.Path(dir_okay=False),
               help="JSON Lines out: one object per listing with its id.")
-@click.option("--model-tag", default=None, help="A stored model tag (default: the newest MODEL).")
-def predict(model: str, input_path: str, fmt: str, output_path: str, model_tag: str | None) -> None:
+@click.option("--model-tag", default=None, help="A stored model tag (default: MODEL's champion).")
+@click.pass_context
+def predict(ctx: click.Context, model: str, input_path: str, fmt: str, output_path: str,
+            model_tag: str | None) -> None:
     """Batch predictions for every listing in a file."""
     from zeta_serving import registry
+    from zeta_serving.champion import resolve
     from zeta_serving.loaders import ParseReport, parse_file
 
-    estimator, saved = registry.load(model_tag or model)
+    estimator, saved = registry.load(model_tag or resolve(model, open_store(ctx)))
     if saved.task != model:
         raise click.UsageError(f"{saved.tag} is a {saved.task} model, not {model}")
     report = ParseReport()
@@ -100,27 +118,35 @@ def predict(model: str, input_path: str, fmt: str, output_path: str, model_tag: 
 
 @click.command("models")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--all-stores", is_flag=True, help="Also models trained from other listing stores.")
 @click.pass_context
-def models(ctx: click.Context, as_json: bool) -> None:
-    """Models in the BentoML model store, newest first, with their held-out scores and promotion images."""
+def models(ctx: click.Context, as_json: bool, all_stores: bool) -> None:
+    """Models in the BentoML model store, newest first: held-out scores, the store each learned from,
+    and which are champions."""
     from zeta_serving import registry
+    from zeta_serving.champion import champion_of
     from zeta_serving.maintenance.ledger import Ledger
 
-    found = registry.list_models()
-    images = Ledger(open_store(ctx).engine).images()
+    store = open_store(ctx)
+    found = registry.list_models(store_id=None if all_stores else store.id)
+    crowned = {c.tag for c in (champion_of(t, store) for t in TASK_CHOICES) if c is not None}
+    images = Ledger(store.engine).images()
     if as_json:
-        echo_json([{"tag": m.tag, "task": m.task, "created": m.created.isoformat(), **{
+        echo_json([{"tag": m.tag, "task": m.task, "created": m.created.isoformat(), "store": m.store,
+                    "this_store": m.store == store.id, "champion": m.tag in crowned, **{
             k: m.metadata.get(k) for k in ("metric", "scores", "windows", "train_rows", "eval_rows",
                                             "package_version")},
             "tokenizer": m.tokenizer_fingerprint.get("id"), "image": images.get(m.tag)} for m in found])
         return
     if not found:
-        click.echo("no models yet: run `zeta train all`")
+        click.echo(f"no models from this store ({store.id}) yet: run `zeta train all`")
         return
-    click.echo(f"{'TAG':40s} {'TASK':9s} {'CREATED':20s} {'SCORE':22s} {'TRAIN':>8s}  {'TOKENIZER':16s}  IMAGE")
+    click.echo(f"{'TAG':40s} {'TASK':9s} {'CREATED':20s} {'SCORE':22s} {'TRAIN':>8s}  {'STORE':12s}  "
+               f"{'TOKENIZER':16s}  IMAGE")
     for m in found:
         metric = m.metadata.get("metric", "")
         score = f"{metric} {m.metadata.get('scores', {}).get(metric, float('nan')):.4f}"
+        mark = " *champion" if m.tag in crowned else ""
         click.echo(f"{m.tag:40s} {m.task:9s} {m.created:%Y-%m-%d %H:%M:%S}  {score:22s} "
-                   f"{m.metadata.get('train_rows', 0):>8d}  {m.tokenizer_fingerprint.get('id', ''):16s}  "
-                   f"{images.get(m.tag, '-')}")
+                   f"{m.metadata.get('train_rows', 0):>8d}  {m.store or '-':12s}  "
+                   f"{m.tokenizer_fingerprint.get('id', ''):16s}  {images.get(m.tag, '-')}{mark}")

@@ -7,7 +7,7 @@ import os
 import click
 
 from zeta_serving import bentos
-from zeta_serving.cli.common import task_names
+from zeta_serving.cli.common import open_store, task_names
 
 
 @click.command("build")
@@ -20,9 +20,10 @@ from zeta_serving.cli.common import task_names
               help="Build on this MeCab base image from a registry instead of building it from Debian packages.")
 @click.option("--mirror", default=None, metavar="URL",
               help="Debian mirror for the base image (default: the one this machine's apt uses).")
-def build(target: str, backend: str | None, push_to: str | None, base_image: str | None,
+@click.pass_context
+def build(ctx: click.Context, target: str, backend: str | None, push_to: str | None, base_image: str | None,
           mirror: str | None) -> None:
-    """Build the bento for one model (or `all`, the all-in-one) and print its tag.
+    """Build the bento for one model (or `all`, the all-in-one) with the champions, and print its tag.
 
     `maintain` builds the zeta-maintain image (the loop's own, with buildah inside) instead."""
     if push_to and not backend:
@@ -36,7 +37,7 @@ def build(target: str, backend: str | None, push_to: str | None, base_image: str
         return
     if backend:
         push_to = push_to or _configured_registry(target)
-    tag = bentos.build(target)
+    tag = bentos.build(target, model_tags=_champions(ctx, target))
     click.echo(tag)
     if backend:
         image = bentos.containerize(tag, backend=backend, push_to=push_to, base_image=base_image, mirror=mirror,
@@ -55,14 +56,27 @@ def _configured_registry(target: str) -> str | None:
 @click.argument("model", required=False, type=click.Choice(task_names()))
 @click.option("--port", type=click.IntRange(1, 65535), default=3000, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True)
-def serve(model: str | None, port: int, host: str) -> None:
-    """Serve every suggestion API on one port (or MODEL alone) with the newest models."""
+@click.pass_context
+def serve(ctx: click.Context, model: str | None, port: int, host: str) -> None:
+    """Serve every suggestion API on one port (or MODEL alone) with the champions."""
     from zeta_serving import registry
-    from zeta_serving.serving.runtime import model_tag
 
     target = model or bentos.ALL
-    for task in bentos.tasks_of(target):
-        registry.get(model_tag(task))  # a clear error now rather than a refusal later
+    pinned = _champions(ctx, target)
+    for tag in pinned.values():
+        registry.get(tag)  # a clear error now rather than a refusal later
     cmd = [bentos.bentoml_executable(), "serve", bentos.service(target), "--host", host, "--port", str(port)]
-    click.echo(f"serving {', '.join(bentos.tasks_of(target))} on http://{host}:{port}  (API UI: /, OpenAPI: /docs.json)", err=True)
-    os.execve(cmd[0], cmd, {**os.environ, "BENTOML_DO_NOT_TRACK": os.environ.get("BENTOML_DO_NOT_TRACK", "true")})
+    click.echo(f"serving {', '.join(f'{t} {tag}' for t, tag in pinned.items())} on http://{host}:{port}  "
+               "(API UI: /, OpenAPI: /docs.json)", err=True)
+    # The service process is told exactly which models to serve, so it cannot pick another.
+    env = {**os.environ, **bentos.model_env(pinned),
+           "BENTOML_DO_NOT_TRACK": os.environ.get("BENTOML_DO_NOT_TRACK", "true")}
+    os.execve(cmd[0], cmd, env)
+
+
+def _champions(ctx: click.Context, target: str) -> dict[str, str]:
+    """task -> the model it serves by default ($ZETA_<TASK>_MODEL, else the ledger's champion)."""
+    from zeta_serving.champion import resolve
+
+    store = open_store(ctx)
+    return {task: resolve(task, store) for task in bentos.tasks_of(target)}

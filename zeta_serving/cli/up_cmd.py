@@ -62,13 +62,12 @@ def up(ctx: click.Context, port: int, days: int, rows_per_day: int, seed: int, r
     ledger = Ledger(store.engine)
     click.echo(f"\n{'MODEL':9s} {'TAG':34s} {'HELD-OUT SCORE':34s} TRAIN ROWS")
     for task in tasks.names():
-        existing = registry.list_models(task)
         champion = ledger.champion(task)
         if champion is not None and not retrain:
             saved = registry.describe(registry.get(champion.tag))
-        elif existing and not retrain:
-            saved = existing[0]
         else:
+            # Only models trained here: another store's models in the shared BentoML home learned
+            # from other data, and their scores would not be this store's.
             saved = train_task(store, task, on_stage=lambda m, t=task: click.echo(f"[{t}] {m}", err=True)).saved
             # A model trained by hand is the new champion: its held-out score is the standard to keep.
             ledger.crown(Champion(task, saved.tag, saved.reference_score, datetime.now(timezone.utc)))

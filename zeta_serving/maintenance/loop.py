@@ -193,7 +193,7 @@ class Maintainer:
         with self._stage(run, "retrain") as info:
             train = self.store.window(windows.train_start, windows.eval_start, labelled=estimator.label)
             run.set(train_start=windows.train_start, train_end=windows.eval_start, train_rows=len(train))
-            trained = train_on(model, train, rows, windows, extra_metadata={
+            trained = train_on(model, train, rows, windows, store_id=self.store.id, extra_metadata={
                 "trigger": run.trigger, "challenger_of": champion.tag, "trained_by": self.replica})
             challenger_tag = trained.saved.tag
             self._models[challenger_tag] = trained.model
@@ -265,9 +265,11 @@ class Maintainer:
         champion = self.ledger.champion(model)
         if champion is not None:
             return champion
-        newest = registry.list_models(model)
+        # Only this store's models: another checkout's models on the same machine are not ours to serve.
+        newest = registry.list_models(model, store_id=self.store.id)
         if not newest:
-            raise StageFailed("champion", f"no {model} model in the model store: run `zeta train {model}` first")
+            raise StageFailed("champion", f"no {model} model trained from this store: "
+                                          f"run `zeta train {model}` first")
         first = newest[0]
         champion = Champion(model, first.tag, first.reference_score, datetime.now(timezone.utc))
         self.ledger.crown(champion)
@@ -352,8 +354,13 @@ class Maintainer:
             current = _safe(lambda: self.deployer.current(run.model))
             if current is not None:
                 run.set(serving_tag=current.model_tag)
+        deployer = getattr(self.deployer, "name", type(self.deployer).__name__)
+        if deployer == "inprocess" and decision in (PROMOTED, PROMOTED_DEGRADED):
+            # Said in the ledger and the summary: a dry run must never read as a real deployment.
+            summary += " [in-process deployer: nothing outside this process was deployed]"
         run.set(decision=decision, failed_stage=stage, error=error)
         run.details["summary"] = summary
+        run.details["deployer"] = deployer
         run.set(alerted=self._alert_grouped(run, decision, summary))
         try:
             self.ledger.finish(run)

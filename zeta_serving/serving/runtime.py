@@ -23,11 +23,10 @@ EXIT_TOKENIZER_MISMATCH = 4
 
 
 def model_tag(task: str) -> str:
-    """The tag a service serves: `$ZETA_<TASK>_MODEL`, default the newest `zeta-<task>`."""
-    from zeta_serving import tasks
+    """The tag a service serves: `$ZETA_<TASK>_MODEL`, the model its bento packs, or the champion."""
+    from zeta_serving.champion import resolve
 
-    spec = tasks.get(task)
-    return os.environ.get(spec.model_env, f"{spec.model_name}:latest")
+    return resolve(task)
 
 
 def adaptive_batching() -> bool:
@@ -51,7 +50,12 @@ def gate(task: str) -> str:
     from zeta_serving.tokenizer import Tokenizer, compare_fingerprints
 
     quiet_client_errors()  # a 400 is one INFO line, not an ERROR traceback (see serving/quiet.py)
-    wanted = model_tag(task)
+    from zeta_serving.errors import ZetaError
+
+    try:
+        wanted = model_tag(task)
+    except ZetaError as exc:
+        _refuse(EXIT_NO_MODEL, str(exc))
     try:
         ref = bentoml.models.get(wanted)
     except (NotFound, ValueError):
