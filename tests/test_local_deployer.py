@@ -71,6 +71,8 @@ def deployer(tmp_path_factory):
 def test_first_deploy_routes_and_own_endpoints(deployer, tags):
     first, _, tag_model = tags
     assert httpx.get(deployer.url + "/healthz", trust_env=False).status_code == 200
+    assert httpx.get(deployer.url + "/livez", trust_env=False).status_code == 200
+    assert httpx.get(deployer.url + "/readyz", trust_env=False).status_code == 503  # nothing serves yet
     assert httpx.post(deployer.url + "/category", json=BODY, trust_env=False).json() == {
         "error": "no category model is deployed"}
     with concurrent.futures.ThreadPoolExecutor(2) as pool:  # two tasks deploy side by side
@@ -94,8 +96,7 @@ def test_first_deploy_routes_and_own_endpoints(deployer, tags):
     assert shown["category"]["live"]["model_tag"] == first and shown["category"]["standby"] is None
     assert shown["category"]["live"]["endpoint"] == category.endpoint and shown["price"]["live"] is None
     assert shown["tag"]["live"]["model_tag"] == tag_model and shown["tag"]["live"]["deployed_at"]
-    metrics = httpx.get(deployer.url + "/metrics", trust_env=False).text
-    assert f"model_tag={first}" in metrics and f"model_tag={tag_model}" in metrics and "bentoml" in metrics
+    assert_metrics_count_requests(deployer.url, {first: 2, tag_model: 1})
     paths = httpx.get(deployer.url + "/docs.json", trust_env=False).json()["paths"]
     assert {"/category", "/category/batch", "/tags", "/tags/batch"} <= set(paths)  # both backends, merged
     assert "html" in httpx.get(deployer.url + "/", trust_env=False).headers["content-type"]  # the API UI
@@ -194,6 +195,75 @@ def test_failed_verify_rolls_back_to_the_warm_standby(deployer, tags):
     assert answer(deployer.url)["model_tag"] == second
     assert not group_alive(deployer.pids()[candidate.endpoint])
     assert deployer.rollback("category") == back  # nothing left to go back to: the live one keeps serving
+
+
+def assert_metrics_count_requests(url: str, at_least: dict[str, int]) -> None:
+    """/metrics parses as one Prometheus exposition whose request counts per model are at least these."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text = httpx.get(url + "/metrics", trust_env=False).text
+    counts: dict[str, float] = {}
+    names = set()
+    for family in text_string_to_metric_families(text):  # raises on an invalid exposition
+        assert family.name not in names  # each family once, whatever the number of backends
+        names.add(family.name)
+        if family.name.endswith("request") and family.type == "counter":
+            for sample in family.samples:
+                if sample.name.endswith("_total") and sample.labels.get("endpoint", "").startswith("/"):
+                    tag = sample.labels["zeta_model_tag"]
+                    counts[tag] = counts.get(tag, 0) + sample.value
+    assert all(counts.get(tag, 0) >= n for tag, n in at_least.items()), counts
+
+
+def test_metrics_survive_a_second_backend_start(deployer, tags):
+    """Each backend keeps its own multiprocess metrics folder: a later start wipes nobody's counts."""
+    _, second, tag_model = tags
+    for _ in range(4):
+        answer(deployer.url, "/tags", {"name": BODY["name"], "description": ""})
+    deployer.deploy("category", None, second, golden_gate)  # a new backend process starts
+    deployer.verify("category", golden_gate)
+    answer(deployer.url)
+    assert_metrics_count_requests(deployer.url, {tag_model: 5, second: 1})
+
+
+def test_api_ui_loads_its_static_files_and_the_document_is_named(deployer):
+    import re
+
+    from zeta_serving import __version__
+
+    page = httpx.get(deployer.url + "/", trust_env=False)
+    assert page.status_code == 200 and "html" in page.headers["content-type"]
+    assets = set(re.findall(r'(?:src|href)="(/?[^"#?]+\.(?:js|css))"', page.text))
+    assert assets, page.text[:500]
+    for asset in assets:
+        path = asset if asset.startswith("/") else "/" + asset
+        assert httpx.get(deployer.url + path, trust_env=False).status_code == 200, path
+    info = httpx.get(deployer.url + "/docs.json", trust_env=False).json()["info"]
+    assert info["title"] == "zeta-serving" and info["version"] == __version__
+
+
+def test_another_process_deploys_through_the_running_front(deployer, tags):
+    """What `zeta maintain --once` beside `zeta up` does: the running front switches, not a private copy."""
+    import os
+    import subprocess
+    import sys
+
+    first, second, _ = tags
+    live = deployer.current("category").model_tag
+    target = first if live == second else second
+    script = ("import sys; from zeta_serving.maintenance.runtime import make_deployer; "
+              f"d = make_deployer('local', port={deployer.port}, attach_only=True); "
+              f"print(type(d).__name__, d.deploy('category', None, '{target}', None).model_tag); "
+              "d.verify('category', lambda live, client: None)")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600,
+                          env=dict(os.environ))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["LocalRemote", target]
+    assert answer(deployer.url)["model_tag"] == target
+    assert deployer.current("category").model_tag == target
+    refused = httpx.post(deployer.url + "/-/deploy", json={"task": "category", "model_tag": first},
+                         trust_env=False)
+    assert refused.status_code == 403  # without the published token nobody deploys
 
 
 def test_stop_leaves_no_process_behind(deployer):

@@ -395,7 +395,11 @@ def test_cli_once_status_and_history(history, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "zeta.toml").write_text("[maintenance]\neval_days = 2\ntrain_days = 10\nmin_rows = 100\n"
                                         "bootstrap = 200\n")
-    code, out, err = run_cli(["--db", url, "maintain", "--once", "--now", "2026-02-15T00:00:00", "--json"], capsys)
+    # Nothing serves for this checkout: --once with the (default) local deployer says so, in one line.
+    code, out, err = run_cli(["--db", url, "maintain", "--once", "--now", "2026-02-15T00:00:00"], capsys)
+    assert code == 1 and "no local deployment answers on port 3000" in err and len(err.strip().splitlines()) == 1
+    code, out, err = run_cli(["--db", url, "maintain", "--once", "--deployer", "inprocess",
+                              "--now", "2026-02-15T00:00:00", "--json"], capsys)
     assert code == 0, err
     results = json.loads(out)
     assert [r["model"] for r in results] == list(MODELS) and {r["decision"] for r in results} == {"healthy"}
@@ -404,6 +408,9 @@ def test_cli_once_status_and_history(history, tmp_path, capsys, monkeypatch):
     code, out, _ = run_cli(["--db", url, "status", "--json"], capsys)
     rows = {r["model"]: r for r in json.loads(out)}
     assert rows["tag"]["last_decision"] == "healthy" and rows["tag"]["live"] > 0.5
+    # The configured (local) deployer runs nothing here: status says so next to the champion.
+    assert rows["tag"]["deployer"] == "local" and rows["tag"]["deployed"] is None
+    assert rows["tag"]["deployed_note"] == "nothing serves"
     code, out, _ = run_cli(["--db", url, "history", "price", "--json"], capsys)
     runs = json.loads(out)
     assert runs[-1]["decision"] == "healthy" and runs[-1]["trigger"] == "once"
@@ -419,7 +426,8 @@ def test_cli_once_exits_non_zero_when_a_cycle_fails(history, tmp_path, capsys, m
     from zeta_serving import registry as reg
 
     monkeypatch.setattr(reg, "load", lambda tag: (_ for _ in ()).throw(OSError("model file is corrupt")))
-    code, out, err = run_cli(["--db", broken, "maintain", "--once", "--model", "price", "--now", "2026-02-15"], capsys)
+    code, out, err = run_cli(["--db", broken, "maintain", "--once", "--deployer", "inprocess", "--model", "price",
+                              "--now", "2026-02-15"], capsys)
     assert code == 3 and "failed" in out and "model file is corrupt" in out and "Traceback" not in err
 
 

@@ -24,7 +24,8 @@ def _clock(now: str | None):
 @click.option("--now", default=None, help="The time the cycle believes it is (ISO-8601, UTC if no zone).")
 @click.option("--config", "config_file", default=None, help="Project config file (default: ./zeta.toml).")
 @click.option("--deployer", type=click.Choice(["local", "inprocess", "kubernetes", "spinnaker"]), default=None,
-              help="Override the config's deployer (--once defaults to inprocess: it exits after the cycle).")
+              help="Override the config's deployer. `inprocess` deploys nothing outside this process (a dry "
+                   "run); `local` with --once acts on the running `zeta up` / `zeta maintain` of this checkout.")
 @click.option("--json", "as_json", is_flag=True, help="Print the cycle results as JSON.")
 @click.option("--health-port", type=click.IntRange(0, 65535), default=None, envvar="ZETA_HEALTH_PORT",
               help="Serve /healthz, /readyz and /metrics on this port (0: any free port).")
@@ -52,7 +53,7 @@ def maintain(ctx, once: bool, models: tuple[str, ...], now: str | None, config_f
         configure_logging(log_format or "auto", debug=ctx.obj.get("debug", False), stream=sys.stderr)
 
     models = models or tuple(task_names())
-    config = load_config(config_file, deployer=deployer or ("inprocess" if once else None))
+    config = load_config(config_file, deployer=deployer)
     clock = _clock(now)
     try:
         store = open_store(ctx)
@@ -63,7 +64,8 @@ def maintain(ctx, once: bool, models: tuple[str, ...], now: str | None, config_f
         sent = _alert_unreachable(config, models, clock, str(exc))
         click.echo(f"zeta: error: {exc}; cycle failed for {', '.join(models)}; alert {sent}", err=True)
         ctx.exit(EXIT_FAILED_CYCLE)
-    maintainer = make_maintainer(store, config, clock)
+    # --once deploys with the configured deployer, so a CronJob's cycle changes what serves.
+    maintainer = make_maintainer(store, config, clock, once=once)
     if once:
         results = []
         with stop_cleanly(maintainer):
@@ -194,6 +196,7 @@ def status(ctx, config_file: str | None, as_json: bool) -> None:
     config = load_config(config_file)
     ledger = Ledger(open_store(ctx).engine)
     upcoming = next_runs(config, SystemClock().now())
+    deployer = _status_deployer(config)
     rows = []
     for model in task_names():
         champion = ledger.champion(model)
@@ -208,6 +211,7 @@ def status(ctx, config_file: str | None, as_json: bool) -> None:
             "live": _num(last, "live_score"), "live_low": _num(last, "live_low"), "live_high": _num(last, "live_high"),
             "unseen_rate": _num(last, "unseen_rate"), "unseen_rate_train": _num(last, "unseen_rate_train"),
             "next_run": upcoming[model].isoformat(),
+            **_deployed(deployer, model, champion.tag if champion else None),
         })
     if as_json:
         echo_json(rows)
@@ -221,6 +225,44 @@ def status(ctx, config_file: str | None, as_json: bool) -> None:
         click.echo(f"{r['model']:9s} {r['serving'] or '-':32s} {r['last_decision'] or 'never run':18s} {live:30s} "
                    f"{'-' if r['reference'] is None else format(r['reference'], '.4f'):>9s} {unseen:>17s}  "
                    f"{r['next_run'][:16]}")
+    for r in rows:
+        flag = "" if r["agrees"] is not False else "   <-- DISAGREES with the ledger's champion"
+        click.echo(f"{r['model']:9s} deployed ({r['deployer']}): {r['deployed_note']}{flag}")
+
+
+def _deployed(deployer, model: str, champion: str | None) -> dict:
+    """What the configured deployer reports as serving `model`, next to the ledger's champion."""
+    if deployer is None:
+        return {"deployer": "inprocess", "deployed": None, "agrees": None,
+                "deployed_note": "in-process only: nothing outside a cycle's own process was deployed"}
+    try:
+        current = deployer.current(model)
+    except Exception as exc:  # noqa: BLE001 - an unreachable deployer is reported, not fatal
+        return {"deployer": deployer.name, "deployed": None, "agrees": None,
+                "deployed_note": f"cannot ask the deployer: {exc}"}
+    tag = current.model_tag if current else None
+    note = tag or "nothing serves"
+    return {"deployer": deployer.name, "deployed": tag, "agrees": tag == champion if tag and champion else None,
+            "deployed_note": note}
+
+
+def _status_deployer(config):
+    """The configured deployer, attached (never started) for reading; None for the in-process one."""
+    policy = config.policy(task_names()[0])
+    if policy.deployer == "inprocess":
+        return None
+    if policy.deployer == "local":
+        from zeta_serving.maintenance import local_remote
+
+        running = local_remote.find(policy.port)
+        if running is None:
+            from zeta_serving.maintenance.local_deployer import LocalDeployer
+
+            return LocalDeployer(port=policy.port, publish=False)  # not started: it reports nothing serving
+        return running
+    from zeta_serving.maintenance.runtime import make_deployer
+
+    return make_deployer(policy.deployer, config)
 
 
 @click.command("history")
@@ -259,12 +301,14 @@ def history(ctx, model: str, limit: int, as_json: bool) -> None:
         fail = f" [{stage}: {_text(r['error'], '-')}]" if _text(r["failed_stage"]) else ""
         if not _text(r["decision"]) and stage:
             fail = f" [in {stage}]"
-        alert = json.loads(_text(r["details"], "{}") or "{}").get("alert")
+        details = json.loads(_text(r["details"], "{}") or "{}")
+        alert = details.get("alert")
+        dry = " (in-process only)" if details.get("deployer") == "inprocess" else ""
         shown = " (alert grouped)" if alert == "grouped" else (f" ({alert} alert)" if r["alerted"] and alert else "")
         image = f"  image {_text(r['image_tag'])}" if _text(r["image_tag"]) else ""
         lines.append((r["now"], f"{r['now']:%Y-%m-%d %H:%M}  #{int(r['id']):<4d} {_text(r['trigger'], '-'):13s} "
                                 f"{_text(r['decision'], 'unfinished'):18s} {live}{chal}{ref}  "
-                                f"serving {_text(r['serving_tag'], '-')}{image}{fail}{shown}"))
+                                f"serving {_text(r['serving_tag'], '-')}{image}{dry}{fail}{shown}"))
     for _, line in sorted(lines, key=lambda item: item[0]):
         click.echo(line)
 

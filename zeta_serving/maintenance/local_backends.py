@@ -73,8 +73,9 @@ def start_backend(task: str, bento_tag: str | None, model_tag: str, image_tag: s
     port = free_port(host)
     target = bento_tag or bentos.service(task)
     cmd = [bentos.bentoml_executable(), "serve", target, "--host", host, "--port", str(port)]
-    env = {**os.environ, **bentos.model_env({task: model_tag})}
     log_dir.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, **bentos.model_env({task: model_tag}),
+           "BENTOML_HOME": str(own_home(log_dir / f"home-{task}-{port}"))}
     log_path = log_dir / f"{task}-{datetime.now():%Y%m%d-%H%M%S}-{port}.log"
     log_file = open(log_path, "wb")  # noqa: SIM115 - closed when the backend stops
     try:
@@ -87,6 +88,25 @@ def start_backend(task: str, bento_tag: str | None, model_tag: str, image_tag: s
     deployment = Deployment(task, bento_tag, model_tag, f"http://{host}:{port}", datetime.now(timezone.utc),
                             image_tag)
     return Backend(deployment, proc, log_path, log_file)
+
+
+def own_home(folder: Path) -> Path:
+    """A BentoML home for one backend that shares the real one's models and bentos.
+
+    `bentoml serve` empties `<BENTOML_HOME>/prometheus_multiproc_dir` when it starts, so
+    backends sharing a home wipe each other's request counts; each gets its own metrics
+    folder this way, and the front port merges them (local_merge).
+    """
+    from bentoml._internal.configuration.containers import BentoMLContainer
+
+    real = Path(BentoMLContainer.bentoml_home.get())
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("models", "bentos"):
+        (real / name).mkdir(parents=True, exist_ok=True)
+    for entry in real.iterdir():
+        if entry.name not in ("prometheus_multiproc_dir", "tmp") and not (folder / entry.name).exists():
+            (folder / entry.name).symlink_to(entry)
+    return folder
 
 
 def wait_ready(backend: Backend, target: str, timeout: float) -> None:

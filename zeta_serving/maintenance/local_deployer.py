@@ -25,6 +25,7 @@ from typing import Any, Callable
 import httpx
 
 from zeta_serving import bentos, tasks
+from zeta_serving.maintenance import local_remote
 from zeta_serving.maintenance.deployers import Client, Deployment, DeployError
 from zeta_serving.maintenance.local_backends import Backend, start_backend, stop_backends, wait_ready
 from zeta_serving.maintenance.local_proxy import FrontProxy
@@ -41,7 +42,8 @@ class LocalDeployer:
 
     def __init__(self, port: int = 3000, host: str = "127.0.0.1", log_dir: str | Path | None = None,
                  ready_timeout: float = 120, drain_timeout: float = 30, request_timeout: float = 10,
-                 retry_after: float = 5, backend_timeout: float = 60, stop_timeout: float = 10) -> None:
+                 retry_after: float = 5, backend_timeout: float = 60, stop_timeout: float = 10,
+                 publish: bool = True) -> None:
         self.host = host
         self.log_dir = Path(log_dir) if log_dir else Path(tempfile.mkdtemp(prefix="zeta-local-deployer-"))
         self._own_log_dir = log_dir is None  # a folder we made is ours to remove on stop; a given one is not
@@ -52,6 +54,8 @@ class LocalDeployer:
         self._task_locks: dict[str, threading.Lock] = {}  # one deploy/verify/rollback per task at a time
         self._started: list[Backend] = []
         self._proxy = FrontProxy(self, host, port, retry_after=retry_after, backend_timeout=backend_timeout)
+        self.publish = publish
+        self.token = ""  # what the front's /-/deploy, /-/verify and /-/rollback demand ("" : refused)
 
     # ---- lifecycle -------------------------------------------------------------------------------
     @property
@@ -63,12 +67,22 @@ class LocalDeployer:
         return f"http://{self.host}:{self.port}"
 
     def start(self) -> LocalDeployer:
-        """Start the front proxy (port 0: any free port, then `self.port` says which)."""
-        self._proxy.start()
+        """Start the front proxy (port 0: any free port, then `self.port` says which).
+
+        Once it listens, the deployment is published under $ZETA_HOME (local_remote), so other
+        zeta commands of this checkout (`zeta maintain --once`, `zeta status`) act on it.
+        """
+        if not self._proxy.running:
+            self._proxy.start()
+            if self.publish:
+                self.token = local_remote.publish(self.url)
         return self
 
     def stop(self) -> None:
         """Stop the proxy, then every backend process (whole process groups)."""
+        if self.token:
+            local_remote.withdraw(self.token)
+            self.token = ""
         self._proxy.stop()
         with self._lock:
             backends = [b for slot in self._slots.values() for b in (slot.live, slot.standby) if b]
@@ -183,12 +197,37 @@ class LocalDeployer:
                 backend.inflight += 1
             return backend
 
+    def admin(self, action: str, body: dict[str, Any]) -> dict[str, Any] | None:
+        """Another process's deploy, verify or rollback (local_remote), done here where the backends live.
+
+        A candidate is gated with its model's own golden cases before the route switches, the
+        check the loop's gate runs; verify only retires the standby (the caller replays the
+        golden cases itself, over HTTP, first).
+        """
+        from zeta_serving import registry
+        from zeta_serving.maintenance import golden
+
+        task = str(body.get("task", ""))
+        if action == "deploy":
+            model_tag = str(body["model_tag"])
+            cases = registry.load_golden(registry.get(model_tag))
+            deployment = self.deploy(task, body.get("bento_tag"), model_tag,
+                                     gate=lambda _, client: golden.check(task, cases, client),
+                                     image_tag=body.get("image_tag"))
+            return _jsonable(deployment)
+        if action == "verify":
+            self.verify(task, lambda *_: None)
+            return {}
+        if action == "rollback":
+            restored = self.rollback(task)
+            return _jsonable(restored) if restored else None
+        raise DeployError(f"unknown action {action!r}")
+
     def describe(self) -> dict[str, Any]:
         def one(backend: Backend | None) -> dict[str, Any] | None:
             if backend is None:
                 return None
-            return {**dataclasses.asdict(backend.deployment), "running": backend.alive,
-                    "deployed_at": backend.deployment.deployed_at.isoformat()}
+            return {**_jsonable(backend.deployment), "running": backend.alive}
 
         with self._lock:
             return {task: {"live": one(s.live), "standby": one(s.standby)} for task, s in self._slots.items()}
@@ -221,3 +260,7 @@ class LocalDeployer:
         while backend.inflight > 0 and time.monotonic() < deadline:
             time.sleep(0.02)
         stop_backends([backend], self.stop_timeout)
+
+
+def _jsonable(deployment: Deployment) -> dict[str, Any]:
+    return {**dataclasses.asdict(deployment), "deployed_at": deployment.deployed_at.isoformat()}

@@ -6,13 +6,16 @@ pure, so a request whose backend connection fails, or that is unanswered after
 services), is sent once more: to the task's other running backend if there is one, else
 to the same one. Own endpoints: `GET /healthz`, `/readyz` (every deployed task has a ready
 live backend), `/metrics`, `/docs.json` (merged, see local_merge), `/-/deployments` and
-`/` (the API UI page of a live backend, which then reads our merged /docs.json).
+`/livez`, and any other GET (the API UI page `/` and its static files, from a live
+backend; the page then reads our merged /docs.json). `POST /-/deploy|verify|rollback`
+act for another zeta process (local_remote), with the bearer token the owner published.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 import socket
 import threading
 import time
@@ -44,6 +47,10 @@ class Routing(Protocol):
     def acquire(self, task: str | None, retry_of: Backend | None = None) -> Backend | None: ...
 
     def describe(self) -> dict[str, Any]: ...
+
+    token: str  # what /-/deploy, /-/verify and /-/rollback demand as a bearer token ("": refused)
+
+    def admin(self, action: str, body: dict[str, Any]) -> dict[str, Any] | None: ...
 
 
 class FrontProxy:
@@ -102,7 +109,8 @@ class FrontProxy:
 
         return Starlette(lifespan=lifespan, routes=[
             Route("/healthz", self._healthz), Route("/readyz", self._readyz), Route("/metrics", self._metrics),
-            Route("/-/deployments", self._deployments), Route("/docs.json", self._docs),
+            Route("/livez", self._healthz), Route("/-/deployments", self._deployments),
+            Route("/-/{action:str}", self._admin, methods=["POST"]), Route("/docs.json", self._docs),
             Route("/{path:path}", self._route, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]),
         ])
 
@@ -117,7 +125,8 @@ class FrontProxy:
 
         lives = self.routing.lives()
         states = dict(zip((b.deployment.task for b in lives), await asyncio.gather(*map(ready, lives))))
-        return JSONResponse({"ready": all(states.values()), "tasks": states}, 200 if all(states.values()) else 503)
+        ready_all = bool(states) and all(states.values())  # nothing deployed is not ready
+        return JSONResponse({"ready": ready_all, "tasks": states}, 200 if ready_all else 503)
 
     async def _metrics(self, request: Request) -> Response:
         parts = []
@@ -140,11 +149,28 @@ class FrontProxy:
     async def _deployments(self, request: Request) -> Response:
         return JSONResponse(self.routing.describe())
 
+    async def _admin(self, request: Request) -> Response:
+        """Another zeta process's deploy, verify or rollback (see local_remote)."""
+        token = self.routing.token
+        given = request.headers.get("authorization", "")
+        if not token or not secrets.compare_digest(given, f"Bearer {token}"):
+            return JSONResponse({"error": "not allowed"}, 403)
+        action = request.path_params["action"]
+        if action not in ("deploy", "verify", "rollback"):
+            return JSONResponse({"error": f"no action {action}"}, 404)
+        try:
+            body = await request.json()
+            return JSONResponse(await asyncio.to_thread(self.routing.admin, action, body))
+        except (ValueError, KeyError, TypeError) as exc:
+            return JSONResponse({"error": f"bad request: {exc}"}, 400)
+        except Exception as exc:  # noqa: BLE001 - a failed deploy is the caller's answer, not a crash
+            return JSONResponse({"error": str(exc)}, 409)
+
     async def _route(self, request: Request) -> Response:
         path = request.url.path
         owner = tasks.by_route(path)
         task = owner.name if owner else None
-        if task is None and path != "/":
+        if task is None and request.method not in ("GET", "HEAD"):
             return JSONResponse({"error": f"no route {path}"}, 404)
         backend = self.routing.acquire(task)
         if backend is None:
