@@ -211,8 +211,11 @@ class LocalDeployer:
         if action == "deploy":
             model_tag = str(body["model_tag"])
             cases = registry.load_golden(registry.get(model_tag))
-            deployment = self.deploy(task, body.get("bento_tag"), model_tag,
-                                     gate=lambda _, client: golden.check(task, cases, client),
+
+            def gate(_: Deployment, client: Client) -> None:
+                golden.check(task, cases, client)
+
+            deployment = self.deploy(task, body.get("bento_tag"), model_tag, gate=gate,
                                      image_tag=body.get("image_tag"))
             return _jsonable(deployment)
         if action == "verify":

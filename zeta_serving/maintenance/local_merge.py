@@ -23,12 +23,12 @@ def merge_metrics(parts: list[tuple[Deployment, str]]) -> str:
     untyped: list[tuple[str, dict[str, str], float]] = []
     for deployment, text in parts:
         extra = {"zeta_task": deployment.task, "zeta_model_tag": deployment.model_tag}
-        for family in text_string_to_metric_families(text):
-            samples = [(s.name, {**s.labels, **extra}, s.value) for s in family.samples]
-            if family.type in ("unknown", "untyped"):
+        for parsed in text_string_to_metric_families(text):
+            samples = [(s.name, {**s.labels, **extra}, s.value) for s in parsed.samples]
+            if parsed.type in ("unknown", "untyped"):
                 untyped.extend(samples)  # a backend that wrote a sample with no TYPE line (yet)
                 continue
-            merged = families.setdefault(family.name, {"type": family.type, "doc": family.documentation,
+            merged = families.setdefault(parsed.name, {"type": parsed.type, "doc": parsed.documentation,
                                                        "samples": []})
             merged["samples"].extend(samples)
     for sample in untyped:  # into the typed family it belongs to, if any backend typed it
