@@ -253,12 +253,20 @@ class Maintainer:
         reference = challenger.score if recovered else champion.reference_score
         self.ledger.crown(Champion(model, challenger_tag, reference, now.to_pydatetime(), bento_tag, image_tag))
         run.set(serving_tag=challenger_tag)
+        # A deploy must not silently degrade another model (shared code under it): replay theirs now.
+        _safe(lambda: self.watch_golden(skip=(model,)))
         decision = PROMOTED if recovered else PROMOTED_DEGRADED
         summary = (f"{challenger_tag} promoted: {estimator.metric} {_fmt(challenger)} vs live {_fmt(live)} "
                    f"(reference {champion.reference_score:.4f})")
         if not recovered:
             summary += ": better than what served, still beyond tolerance of the reference"
         return decision, summary
+
+    def watch_golden(self, skip: tuple[str, ...] = ()) -> list:
+        """Replay every live model's golden cases against what serves; alert for each that differs."""
+        from zeta_serving.maintenance.watch import replay_live
+
+        return replay_live(self.deployer, self.ledger, self.alerts, self.clock.now(), skip=skip)
 
     # -- pieces ------------------------------------------------------------------
     def _champion(self, model: str) -> Champion:

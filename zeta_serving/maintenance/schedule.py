@@ -21,6 +21,9 @@ CATCH_UP = "catch-up"  # the trigger recorded for a missed cycle run at start-up
 CYCLE_TRIGGERS = ("schedule", "once", "early-warning", CATCH_UP)
 
 
+GOLDEN_WATCH_MINUTES = 60
+
+
 def trigger_for(schedule: str) -> CronTrigger:
     return CronTrigger.from_crontab(schedule, timezone="UTC")
 
@@ -71,4 +74,7 @@ def build_scheduler(maintainer, config: MaintenanceConfig, *, models=None, backg
             scheduler.add_job(maintainer.run, args=[model, CATCH_UP], id=f"catch-up-{model}",
                               name=f"{model} cycle missed at {missed[model]:%Y-%m-%d %H:%M} UTC",
                               misfire_grace_time=None)
+    # Every live model's golden cases, hourly: shared code can change under a model between deploys.
+    scheduler.add_job(maintainer.watch_golden, IntervalTrigger(minutes=GOLDEN_WATCH_MINUTES), id="golden-watch",
+                      name="golden cases of every live model", max_instances=1, coalesce=True)
     return scheduler
