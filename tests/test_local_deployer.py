@@ -11,6 +11,8 @@ import time
 from pathlib import Path
 
 import httpx
+import numpy as np
+import pandas as pd
 import pytest
 
 from zeta_serving import registry
@@ -264,6 +266,29 @@ def test_another_process_deploys_through_the_running_front(deployer, tags):
     refused = httpx.post(deployer.url + "/-/deploy", json={"task": "category", "model_tag": first},
                          trust_env=False)
     assert refused.status_code == 403  # without the published token nobody deploys
+
+
+def test_the_live_score_is_measured_on_what_serves(deployer, tags, trained_store):
+    """Evaluation rows go through the live backend's batch route; a serving-side difference shows."""
+    from zeta_serving.maintenance.served import live_parts
+
+    store, _ = trained_store
+    first, second, _ = tags
+    span = store.time_range()
+    rows = store.window(span[1] - pd.Timedelta(days=2), span[1] + pd.Timedelta(seconds=1), labelled="category")
+    estimator = registry.load(first)[0]
+    deployer.deploy("category", None, first, golden_gate)
+    deployer.verify("category", golden_gate)
+    how, parts = live_parts(deployer, "category", estimator, rows)
+    assert how == "served" and len(parts) == len(estimator.labelled(rows)) > 300
+    assert estimator.aggregate(parts) == pytest.approx(estimator.score(rows), abs=1e-9)  # faithful serving
+    assert live_parts(deployer, "category", estimator, rows, offline=True)[0] == "offline"
+    # What serves is not what the ledger's pickle says (another model, or other code under it):
+    deployer.deploy("category", None, second, golden_gate)
+    deployer.verify("category", golden_gate)
+    how, parts = live_parts(deployer, "category", estimator, rows)
+    assert how == "served" and not np.array_equal(parts, estimator.score_parts(rows))
+    assert estimator.aggregate(parts) == pytest.approx(registry.load(second)[0].score(rows), abs=1e-9)
 
 
 def test_stop_leaves_no_process_behind(deployer):

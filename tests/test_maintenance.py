@@ -414,6 +414,7 @@ def test_cli_once_status_and_history(history, tmp_path, capsys, monkeypatch):
     code, out, _ = run_cli(["--db", url, "history", "price", "--json"], capsys)
     runs = json.loads(out)
     assert runs[-1]["decision"] == "healthy" and runs[-1]["trigger"] == "once"
+    assert runs[-1]["details"]["deployer"] == "inprocess" and runs[-1]["details"]["scored_on"] == "offline"
     code, out, _ = run_cli(["--db", url, "history", "price"], capsys)
     assert "2026-02-15 00:00" in out and "healthy" in out
 

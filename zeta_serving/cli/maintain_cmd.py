@@ -26,6 +26,9 @@ def _clock(now: str | None):
 @click.option("--deployer", type=click.Choice(["local", "inprocess", "kubernetes", "spinnaker"]), default=None,
               help="Override the config's deployer. `inprocess` deploys nothing outside this process (a dry "
                    "run); `local` with --once acts on the running `zeta up` / `zeta maintain` of this checkout.")
+@click.option("--offline", is_flag=True,
+              help="Score the stored champion in this process instead of sending the evaluation rows through "
+                   "what serves.")
 @click.option("--json", "as_json", is_flag=True, help="Print the cycle results as JSON.")
 @click.option("--health-port", type=click.IntRange(0, 65535), default=None, envvar="ZETA_HEALTH_PORT",
               help="Serve /healthz, /readyz and /metrics on this port (0: any free port).")
@@ -37,7 +40,7 @@ def _clock(now: str | None):
                    "without --once).")
 @click.pass_context
 def maintain(ctx, once: bool, models: tuple[str, ...], now: str | None, config_file: str | None,
-             deployer: str | None, as_json: bool, health_port: int | None, leader_kind: str,
+             deployer: str | None, offline: bool, as_json: bool, health_port: int | None, leader_kind: str,
              log_format: str | None) -> None:
     """Keep the live models healthy: evaluate, retrain, gate, build, deploy, verify, record."""
     import sys
@@ -65,7 +68,7 @@ def maintain(ctx, once: bool, models: tuple[str, ...], now: str | None, config_f
         click.echo(f"zeta: error: {exc}; cycle failed for {', '.join(models)}; alert {sent}", err=True)
         ctx.exit(EXIT_FAILED_CYCLE)
     # --once deploys with the configured deployer, so a CronJob's cycle changes what serves.
-    maintainer = make_maintainer(store, config, clock, once=once)
+    maintainer = make_maintainer(store, config, clock, once=once, offline=offline)
     if once:
         results = []
         with stop_cleanly(maintainer):

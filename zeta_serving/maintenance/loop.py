@@ -26,6 +26,7 @@ import pandas as pd
 
 from zeta_serving import registry
 from zeta_serving.maintenance import alert_groups, gc, golden
+from zeta_serving.maintenance.served import live_parts
 from zeta_serving.maintenance.alerts import Alert, AlertSink, MultiSink
 from zeta_serving.maintenance.builder import Builder
 from zeta_serving.maintenance.clock import Clock, SystemClock
@@ -70,7 +71,7 @@ class Maintainer:
     def __init__(self, *, store: Store, ledger: Ledger, deployer: Deployer, builder: Builder,
                  alerts: AlertSink | MultiSink,
                  clock: Clock, config: MaintenanceConfig, replica: str | None = None,
-                 lease_clock: Clock | None = None):
+                 lease_clock: Clock | None = None, offline: bool = False):
         self.store = store
         self.ledger = ledger
         self.deployer = deployer
@@ -80,6 +81,7 @@ class Maintainer:
         self.config = config
         self.replica = replica or default_holder()
         self.lease_clock = lease_clock or SystemClock()
+        self.offline = offline  # score the stored champion, not what serves (the backtest; --offline)
         self.stopping = threading.Event()  # set by a signal: the running cycle stops at its next stage
         self._models: dict[str, object] = {}  # loaded estimators by tag: a cycle re-reads no pickle
         self._unrecorded: list[Run] = []  # finished runs the database was down for
@@ -181,7 +183,9 @@ class Maintainer:
             info["rows"] = len(rows)
             if len(rows) < policy.min_rows:
                 raise Decided(SKIPPED, f"{len(rows)} fresh labelled rows, need {policy.min_rows}")
-            champion_parts = estimator.score_parts(rows)
+            scored_on, champion_parts = live_parts(self.deployer, model, estimator, rows, offline=self.offline)
+            run.details["scored_on"] = scored_on  # served: through the live deployment's batch route
+            info["scored_on"] = scored_on
             live = bootstrap(champion_parts, estimator.aggregate, resamples=policy.bootstrap,
                              confidence=policy.confidence)
             run.set(live_score=live.score, live_low=live.low, live_high=live.high)

@@ -49,11 +49,11 @@ def make_deployer(kind: str, config: MaintenanceConfig, clock=None, *, attach_on
 
 
 def make_maintainer(store: ListingStore, config: MaintenanceConfig, clock, *, deployer=None,
-                    replica: str | None = None, once: bool = False) -> Maintainer:
+                    replica: str | None = None, once: bool = False, offline: bool = False) -> Maintainer:
     policy = config.policy(tasks.names()[0])  # sinks, deployer and backend are project-wide settings
     sinks = build_sinks(list(policy.alerts), webhook_url=policy.webhook_url or None, timeout=5.0, retries=3)
     return Maintainer(store=store, ledger=Ledger(store.engine),
                       deployer=deployer or make_deployer(policy.deployer, config, clock, attach_only=once),
                       builder=BentoBuilder(policy.container_backend, container_registry=policy.container_registry),
                       alerts=sinks, clock=clock, config=config,
-                      replica=replica)
+                      replica=replica, offline=offline)

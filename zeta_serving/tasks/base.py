@@ -46,6 +46,11 @@ class Task:
     example: Mapping[str, Any] = field(default_factory=dict)  # a request body for `zeta up`'s curl example
     policy: Mapping[str, Any] = field(default_factory=dict)  # default maintenance policy overrides
     drift: frozenset[str] = frozenset()  # backtest scenarios meant to hurt this model
+    # Scoring what serves (optional; without both the live score is computed offline): a labelled
+    # listing -> its request body, and (estimator, those rows, the deployment's answers) -> the
+    # estimator's own per-row score parts, so a serving-side difference counts like any drop.
+    served_body: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None
+    served_parts: Callable[[Any, Any, Sequence[Mapping[str, Any]]], Any] | None = None
 
     # -- what the estimator says (never guessed) ---------------------------------------------
     @property

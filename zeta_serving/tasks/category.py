@@ -34,6 +34,15 @@ def golden_diff(expected: Mapping[str, Any], got: Mapping[str, Any]) -> list[str
             if abs(w["probability"] - h["probability"]) > PROBABILITY_TOLERANCE]
 
 
+def served_parts(estimator: Any, rows: Any, answers: Sequence[Mapping[str, Any]]) -> Any:
+    """(hit@1, hit@3) of the served top-3: the parts CategoryModel.aggregate turns into accuracy@1."""
+    import numpy as np
+
+    truth = estimator._targets(rows).to_numpy(dtype=str)  # the level the model predicts at
+    top = [[c["category"] for c in a["categories"][:3]] for a in answers]
+    return np.array([[bool(t) and t[0] == want, want in t] for t, want in zip(top, truth)], dtype=float)
+
+
 TASK = register(Task(
     name="category", estimator="training.category:CategoryModel", request=CategoryListing,
     response=CategorySuggestion, predict=predict, route="/category", golden_body=golden_body,
@@ -42,4 +51,6 @@ TASK = register(Task(
     summary="Top-k leaf categories, with probabilities, for an item name.",
     example={"name": "NIKE エアマックス90 メンズ スニーカー 27cm ブラック", "k": 3},
     drift=frozenset({"vocab", "noise"}),
+    served_body=lambda row: {"name": row.get("name") or "", "brand": row.get("brand") or "", "k": 3},
+    served_parts=served_parts,
 ))

@@ -30,6 +30,15 @@ def golden_diff(expected: Mapping[str, Any], got: Mapping[str, Any]) -> list[str
     return out
 
 
+def served_parts(estimator: Any, rows: Any, answers: Sequence[Mapping[str, Any]]) -> Any:
+    """Squared log errors of the served prices: the parts PriceModel.aggregate turns into RMSLE."""
+    import numpy as np
+
+    truth = np.log1p(rows["price"].to_numpy(dtype=float))
+    served = np.log1p(np.array([float(a["price"]) for a in answers]))
+    return ((served - truth) ** 2).reshape(-1, 1)
+
+
 TASK = register(Task(
     name="price", estimator="training.price:PriceModel", request=PriceListing, response=PriceSuggestion,
     predict=predict, route="/price", golden_body=golden_body, golden_diff=golden_diff,
@@ -38,4 +47,5 @@ TASK = register(Task(
     example={"name": "ルイヴィトン 長財布 モノグラム", "brand": "ルイ ヴィトン", "condition": 2, "shipping": 1,
              "category": "ファッション/レディース/小物/長財布"},
     drift=frozenset({"vocab", "price", "noise"}),
+    served_body=lambda row: golden_body(row, {}), served_parts=served_parts,
 ))

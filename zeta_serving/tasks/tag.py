@@ -23,6 +23,18 @@ def golden_diff(expected: Mapping[str, Any], got: Mapping[str, Any]) -> list[str
     return [] if want == have else [f"tags {have} (recorded {want})"]
 
 
+def served_parts(estimator: Any, rows: Any, answers: Sequence[Mapping[str, Any]]) -> Any:
+    """(true positives, false positives, misses) of the served tags: TagModel's micro-F1 parts."""
+    import numpy as np
+
+    parts = np.zeros((len(answers), 3))
+    for r, (truth, answer) in enumerate(zip(rows["tags"], answers)):
+        want, chosen = set(truth), {t["tag"] for t in answer["tags"]}
+        hit = len(want & chosen)
+        parts[r] = (hit, len(chosen) - hit, len(want) - hit)
+    return parts
+
+
 TASK = register(Task(
     name="tag", estimator="training.tag:TagModel", request=TagListing, response=TagSuggestion,
     predict=predict, route="/tags", golden_body=golden_body, golden_diff=golden_diff,
@@ -30,4 +42,5 @@ TASK = register(Task(
     summary="Attribute tags (colour, size, material, series...) with scores.",
     example={"name": "ユニクロ フリースジャケット L ネイビー", "description": "数回着用しました。"},
     drift=frozenset({"vocab", "noise"}),
+    served_body=lambda row: golden_body(row, {}), served_parts=served_parts,
 ))
