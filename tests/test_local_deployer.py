@@ -253,8 +253,9 @@ def test_another_process_deploys_through_the_running_front(deployer, tags):
     first, second, _ = tags
     live = deployer.current("category").model_tag
     target = first if live == second else second
-    script = ("import sys; from zeta_serving.maintenance.runtime import make_deployer; "
-              f"d = make_deployer('local', port={deployer.port}, attach_only=True); "
+    script = ("from zeta_serving.maintenance.config import load_config; "
+              "from zeta_serving.maintenance.runtime import make_deployer; "
+              f"d = make_deployer('local', load_config(None, port={deployer.port}), attach_only=True); "
               f"print(type(d).__name__, d.deploy('category', None, '{target}', None).model_tag); "
               "d.verify('category', lambda live, client: None)")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600,
