@@ -122,8 +122,12 @@ def test_build_of_a_missing_model_fails_with_the_reason(trained_store):
 
 
 def test_zeta_build_prints_the_tag(trained_store):
+    _, results = trained_store
     zeta = Path(bentos.bentoml_executable()).parent / "zeta"
-    done = subprocess.run([str(zeta), "build", "category"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    # Named explicitly: this test session's default store has no champion (tests/test_champion.py).
+    env = {**os.environ, "ZETA_CATEGORY_MODEL": results["category"].saved.tag}
+    done = subprocess.run([str(zeta), "build", "category"], cwd=ROOT, capture_output=True, text=True, timeout=600,
+                          env=env)
     assert done.returncode == 0, done.stderr
     assert re.fullmatch(r"zeta-category:[a-z0-9]+", done.stdout.strip())
 
