@@ -89,3 +89,15 @@ def test_aggregate_is_accuracy_over_branded_rows_only():
     parts = np.array([[1, 1, 1, 0, 0], [1, 0, 1, 0, 0], [0, 0, 0, 1, 1], [0, 0, 0, 0, 0]], dtype=float)
     assert BrandModel.aggregate(parts) == 0.5
     assert np.isnan(BrandModel.aggregate(np.zeros((3, 5))))
+
+
+def test_golden_comparison_ignores_the_order_of_tied_brands_but_not_a_change():
+    from zeta_serving.tasks.brand import golden_diff
+
+    recorded = {"brands": [{"brand": None, "probability": 0.5}, {"brand": "キッズ", "probability": 0.2},
+                           {"brand": "シャツ", "probability": 0.2}]}
+    tie_swapped = {"brands": [recorded["brands"][0], recorded["brands"][2], recorded["brands"][1]]}
+    changed = {"brands": [recorded["brands"][0], {"brand": "シャツ", "probability": 0.3},
+                          {"brand": "キッズ", "probability": 0.2}]}
+    assert golden_diff(recorded, tie_swapped) == []
+    assert golden_diff(recorded, changed) != []

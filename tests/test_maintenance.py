@@ -356,7 +356,7 @@ def test_next_runs_follow_the_injected_clock():
 def test_scheduler_has_one_cycle_and_one_early_warning_job_per_model():
     scheduler = build_scheduler(object.__new__(Maintainer), load_config(None), background=True)
     assert sorted(j.id for j in scheduler.get_jobs()) == sorted(
-        [f"cycle-{m}" for m in MODELS] + [f"early-warning-{m}" for m in MODELS])
+        [f"cycle-{m}" for m in MODELS] + [f"early-warning-{m}" for m in MODELS] + ["golden-watch"])
 
 
 def test_config_file_overrides_and_errors(tmp_path):
