@@ -87,14 +87,14 @@ def test_debug_shows_each_stage_as_it_starts_and_ends(history, tmp_path):
     maintainer = make(history, tmp_path)
     url = str(maintainer.store.url)
     (tmp_path / "zeta.toml").write_text("[maintenance]\neval_days = 2\nmin_rows = 100\nbootstrap = 200\n")
-    done = subprocess.run([ZETA, "--debug", "--db", url, "maintain", "--once",
+    done = subprocess.run([ZETA, "--debug", "--db", url, "maintain", "--once", "--deployer", "inprocess",
                            "--model", "price", "--now", "2026-02-15"], cwd=tmp_path, capture_output=True, text=True,
                           timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     lines = [line for line in done.stderr.splitlines() if ": stage " in line]
     assert [line.split(": stage ")[1].split(" ")[:2] for line in lines] == [
         ["champion", "started"], ["champion", "ended"], ["evaluate", "started"], ["evaluate", "ended"]], lines
-    quiet = subprocess.run([ZETA, "--db", url, "maintain", "--once", "--model",
+    quiet = subprocess.run([ZETA, "--db", url, "maintain", "--once", "--deployer", "inprocess", "--model",
                             "price", "--now", "2026-02-15"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert quiet.returncode == 0 and ": stage " not in quiet.stderr
 

@@ -114,6 +114,9 @@ class Observed:
     def early_warning(self, model: str):
         return self._record(self.maintainer.early_warning(model))
 
+    def watch_golden(self, skip: tuple[str, ...] = ()):
+        return self.maintainer.watch_golden(skip=skip)
+
 
 class HealthServer:
     """/healthz, /readyz, /metrics on a small port of its own, in a daemon thread."""
