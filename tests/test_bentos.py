@@ -172,12 +172,12 @@ def test_zeta_models_and_history_show_the_image_of_each_promotion(trained_store,
     ledger.finish(run)
     ledger.crown(Champion("price", tag, 0.5, now, "zeta-price:abc", pushed))
     capsys.readouterr()
-    main(["--db", url, "models"])
+    main(["--db", url, "models", "--all-stores"])  # the session's models learned from another store
     line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith(tag + " "))
-    assert line.rstrip().endswith(pushed)
+    assert f"  {pushed}" in line and line.rstrip().endswith("*champion")
     main(["--db", url, "history", "price"])
     assert f"image {pushed}" in capsys.readouterr().out
-    main(["--db", url, "models", "--json"])
+    main(["--db", url, "models", "--json", "--all-stores"])
     import json
 
     listed = {m["tag"]: m["image"] for m in json.loads(capsys.readouterr().out)}
