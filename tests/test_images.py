@@ -283,6 +283,11 @@ def test_the_maintain_image_runs_a_maintenance_cycle_and_has_buildah(engine, tra
     # A copy of the trained store and model store, mounted where the image keeps its state.
     state = tmp_path / "state"
     state.mkdir()
+    import sqlite3
+
+    # The store runs in WAL mode: fold the log in first, or the copy misses recent writes (its store id).
+    with sqlite3.connect(session_dir / "trained.db") as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     shutil.copy(session_dir / "trained.db", state / "zeta.db")
     shutil.copytree(session_dir / "bentoml", state / "bentoml", ignore=shutil.ignore_patterns("bentos"))
     (state / "zeta.toml").write_text('[maintenance]\ndeployer = "inprocess"\n')
