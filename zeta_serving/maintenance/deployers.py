@@ -69,3 +69,18 @@ def make(kind: str, config: Any, clock: Any = None) -> Deployer:
     module, _, name = REGISTRY[kind].partition(":")
     factory: Callable[[Any, Any], Deployer] = getattr(importlib.import_module(module), name)
     return factory(config, clock)
+
+
+def http_client(endpoint: str, timeout: float) -> Client:
+    """`(route, body) -> answer` over HTTP POST to a deployment; a non-2xx answer is a DeployError."""
+    import httpx
+
+    base = endpoint.rstrip("/")
+
+    def call(route: str, body: Any) -> Any:
+        resp = httpx.post(base + route, json=body, timeout=timeout, trust_env=False)
+        if not resp.is_success:
+            raise DeployError(f"POST {route} answered {resp.status_code}: {resp.text[:500]}")
+        return resp.json()
+
+    return call

@@ -22,11 +22,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-import httpx
 
 from zeta_serving import bentos, tasks
 from zeta_serving.maintenance import local_remote
-from zeta_serving.maintenance.deployers import Client, Deployment, DeployError
+from zeta_serving.maintenance.deployers import Client, Deployment, DeployError, http_client
 from zeta_serving.maintenance.local_backends import Backend, start_backend, stop_backends, wait_ready
 from zeta_serving.maintenance.local_proxy import FrontProxy
 
@@ -158,15 +157,7 @@ class LocalDeployer:
             return self.current(task)
 
     def client(self, deployment: Deployment) -> Client:
-        base, timeout = deployment.endpoint.rstrip("/"), self.request_timeout
-
-        def call(route: str, body: Any) -> Any:
-            resp = httpx.post(base + route, json=body, timeout=timeout, trust_env=False)
-            if not resp.is_success:
-                raise DeployError(f"POST {route} answered {resp.status_code}: {resp.text[:500]}")
-            return resp.json()
-
-        return call
+        return http_client(deployment.endpoint, self.request_timeout)
 
     def pids(self) -> dict[str, int]:
         """endpoint -> process (group) id of every backend this deployer started, running or not."""

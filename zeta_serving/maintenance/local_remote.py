@@ -23,7 +23,7 @@ from typing import Any, Callable
 
 import httpx
 
-from zeta_serving.maintenance.deployers import Client, Deployment, DeployError
+from zeta_serving.maintenance.deployers import Client, Deployment, DeployError, http_client
 
 STATE_FILE = "local-deployer.json"
 TIMEOUT = 600.0  # a deploy starts a `bentoml serve` and replays golden cases: minutes on a busy machine
@@ -115,15 +115,7 @@ class LocalRemote:
         return _deployment(self._post("/-/rollback", {"task": task}))
 
     def client(self, deployment: Deployment) -> Client:
-        base = deployment.endpoint.rstrip("/")
-
-        def call(route: str, body: Any) -> Any:
-            resp = httpx.post(base + route, json=body, timeout=30, trust_env=False)
-            if not resp.is_success:
-                raise DeployError(f"POST {route} answered {resp.status_code}: {resp.text[:500]}")
-            return resp.json()
-
-        return call
+        return http_client(deployment.endpoint, 30)
 
     def _post(self, path: str, body: dict[str, Any]) -> Any:
         try:
