@@ -10,7 +10,7 @@ from zeta_serving import tasks
 
 
 class Backend:
-    """One model Service: answers /price, /category, /tags with the model its live image carries."""
+    """One model Service: answers each task's route and its /batch route with the model its live image carries."""
 
     def __init__(self, serving: dict[str, tuple[object, str]]):
         self.serving = serving  # task -> (estimator, model_tag it reports)
@@ -21,7 +21,12 @@ class Backend:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 task = tasks.by_route(self.path)
                 model, tag = backend.serving[task.name]
-                data = json.dumps(task.predict(model, tag, [task.request.model_validate(body)])[0].model_dump()).encode()
+                if self.path.endswith("/batch"):  # the live score sends {"listings": [...]}, as to a real service
+                    listings = [task.request.model_validate(item) for item in body["listings"]]
+                    results = [r.model_dump() for r in task.predict(model, tag, listings)]
+                    data = json.dumps({"results": results, "model_tag": tag}).encode()
+                else:
+                    data = json.dumps(task.predict(model, tag, [task.request.model_validate(body)])[0].model_dump()).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
