@@ -41,7 +41,7 @@ class LocalDeployer:
 
     def __init__(self, port: int = 3000, host: str = "127.0.0.1", log_dir: str | Path | None = None,
                  ready_timeout: float = 120, drain_timeout: float = 30, request_timeout: float = 10,
-                 retry_after: float = 5, backend_timeout: float = 60, stop_timeout: float = 10,
+                 backend_timeout: float = 60, stop_timeout: float = 10,
                  publish: bool = True) -> None:
         self.host = host
         self.log_dir = Path(log_dir) if log_dir else Path(tempfile.mkdtemp(prefix="zeta-local-deployer-"))
@@ -52,7 +52,7 @@ class LocalDeployer:
         self._lock = threading.Lock()  # guards _slots and in-flight increments: a switch is atomic to requests
         self._task_locks: dict[str, threading.Lock] = {}  # one deploy/verify/rollback per task at a time
         self._started: list[Backend] = []
-        self._proxy = FrontProxy(self, host, port, retry_after=retry_after, backend_timeout=backend_timeout)
+        self._proxy = FrontProxy(self, host, port, backend_timeout=backend_timeout)
         self.publish = publish
         self.token = ""  # what the front's /-/deploy, /-/verify and /-/rollback demand ("" : refused)
 

@@ -1,10 +1,10 @@
 """The local deployer's front port: a reverse proxy (Starlette under uvicorn, in a background thread).
 
 A task's routes (`Task.route` and below) go to that task's live backend. Predictions are
-pure, so a request whose backend connection fails, or that is unanswered after
-`retry_after` seconds (a `bentoml serve` can lose a request between its API and model
-services), is sent once more: to the task's other running backend if there is one, else
-to the same one. Own endpoints: `GET /healthz`, `/readyz` (every deployed task has a ready
+pure, so a request whose backend connection fails (a backend stopped or swapped mid-request)
+is sent once more: to the task's other running backend if there is one, else to the same
+one. A slow answer is never re-sent: a service runs its model in its own process (no
+internal hop that could lose a request), so a second copy would only double the load. Own endpoints: `GET /healthz`, `/readyz` (every deployed task has a ready
 live backend), `/metrics`, `/docs.json` (merged, see local_merge), `/-/deployments` and
 `/livez`, and any other GET (the API UI page `/` and its static files, from a live
 backend; the page then reads our merged /docs.json). `POST /-/deploy|verify|rollback`
@@ -54,10 +54,10 @@ class Routing(Protocol):
 
 
 class FrontProxy:
-    def __init__(self, routing: Routing, host: str, port: int, *, retry_after: float,
+    def __init__(self, routing: Routing, host: str, port: int, *,
                  backend_timeout: float) -> None:
         self.routing, self.host, self.port = routing, host, port
-        self.retry_after, self.backend_timeout = retry_after, backend_timeout
+        self.backend_timeout = backend_timeout
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._http: httpx.AsyncClient  # made on the proxy's event loop (lifespan)
@@ -179,15 +179,14 @@ class FrontProxy:
         headers = [(k, v) for k, v in request.headers.raw if k.decode("latin-1").lower() not in HOP_BY_HOP]
         target = path + (f"?{request.url.query}" if request.url.query else "")
         for attempt in (1, 2):
-            # Predictions are pure, so a task request may be sent twice: once more after a connection
-            # failure, or when unanswered after retry_after (a backend can lose a request internally).
+            # Predictions are pure, so a task request may be sent twice: once more after a connection failure.
             retry = task is not None and attempt == 1
-            timeout = httpx.Timeout(self.retry_after if retry else self.backend_timeout, connect=5)
+            timeout = httpx.Timeout(self.backend_timeout, connect=5)
             try:
                 resp = await self._http.request(request.method, backend.url + target, headers=headers,
                                                 content=body, timeout=timeout)
                 break
-            except (*RETRYABLE, httpx.ReadTimeout) as exc:
+            except RETRYABLE as exc:
                 failure: httpx.HTTPError = exc
             except httpx.HTTPError as exc:
                 failure, retry = exc, False
