@@ -46,3 +46,23 @@ def test_every_command_is_in_the_table_and_every_listed_option_exists():
                 assert option in options, f"README lists {option} for `zeta {name}`, which has no such option"
     missing = set(commands) - listed
     assert not missing, f"commands missing from the README's command table: {sorted(missing)}"
+
+
+def test_the_config_block_holds_real_keys_with_their_defaults_and_names_every_deployer():
+    import dataclasses
+    import tomllib
+
+    from zeta_serving.maintenance.config import Policy
+    from zeta_serving.maintenance.deployers import REGISTRY
+
+    block = README.split("### Config", 1)[1].split("```toml", 1)[1].split("```", 1)[0]
+    maintenance = tomllib.loads(block)["maintenance"]
+    defaults = {f.name: f.default for f in dataclasses.fields(Policy)}
+    for key, value in maintenance.items():
+        if key == "models":
+            continue
+        assert key in defaults, f"README's config names {key}, which is not a key"
+        shown = tuple(value) if isinstance(value, list) else value
+        assert shown == defaults[key], f"README's config gives {key} = {value!r}, the default is {defaults[key]!r}"
+    deployer_line = next(line for line in block.splitlines() if line.startswith("deployer"))
+    assert all(f'"{name}"' in deployer_line for name in REGISTRY), deployer_line
