@@ -110,3 +110,47 @@ http:
 def skopeo_inspect(reference: str, raw: bool = False) -> dict:
     cmd = ["skopeo", "inspect", "--tls-verify=false", *(["--raw"] if raw else []), f"docker://{reference}"]
     return json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=120).stdout)
+
+
+class LabelledImages:
+    """Images with no files, only labels (`buildah from scratch`), pushed to a registry with zeta's own push.
+
+    Seconds to make, in a buildah storage of their own under `storage` (removed with it):
+    what a cluster test needs to point a Deployment at an image whose labels are real.
+    """
+
+    def __init__(self, registry: str, storage: Path):
+        from zeta_serving.engine import Engine
+
+        self.registry = registry
+        self.engine = Engine("buildah", str(storage / "root"), str(storage / "run"), "vfs", "chroot")
+
+    def push(self, name: str, labels: dict[str, str], *, fmt: str = "oci") -> str:
+        """Push `registry/name` (name is repo:tag) labelled `labels`; fmt oci, docker, or index (an OCI index of
+        one linux image for this machine). Returns the full reference."""
+        reference = f"{self.registry}/{name}"
+        container = self.engine.run("from", "scratch").strip()
+        try:
+            args = [a for key, value in labels.items() for a in ("--label", f"{key}={value}")]
+            self.engine.run("config", *args, "--os", "linux", "--arch", _arch(), container)
+            local = f"localhost/labelled-{abs(hash((name, fmt)))}"
+            self.engine.run("commit", "--quiet", "--format", "docker" if fmt == "docker" else "oci",
+                            container, local)
+        finally:
+            self.engine.run("rm", container)
+        if fmt == "index":
+            listed = f"{local}-list"
+            self.engine.run("manifest", "create", listed)
+            self.engine.run("manifest", "add", listed, f"containers-storage:{local}")
+            self.engine.run("manifest", "push", "--all", "--tls-verify=false", listed, f"docker://{reference}")
+            self.engine.run("manifest", "rm", listed)
+        else:
+            self.engine.push(local, reference)
+        self.engine.run("rmi", "-f", local)
+        return reference
+
+
+def _arch() -> str:
+    import platform
+
+    return {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())

@@ -107,7 +107,7 @@ class Engine:
 
     def push(self, image: str, destination: str) -> str:
         """Push to `registry/repo:tag`; returns the pushed manifest digest."""
-        insecure = _is_loopback(destination)
+        insecure = is_loopback(destination)
         if self.name == "docker":
             self.run("tag", image, destination)
             self.run("push", destination, what=f"docker push {destination}")
@@ -125,6 +125,6 @@ class Engine:
             return open(digest_file).read().strip()
 
 
-def _is_loopback(reference: str) -> bool:
+def is_loopback(reference: str) -> bool:
     host = urlsplit("//" + reference.split("/", 1)[0]).hostname or ""
     return host in ("localhost", "::1") or host.startswith("127.")

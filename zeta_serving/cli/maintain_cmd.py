@@ -229,24 +229,28 @@ def status(ctx, config_file: str | None, as_json: bool) -> None:
                    f"{'-' if r['reference'] is None else format(r['reference'], '.4f'):>9s} {unseen:>17s}  "
                    f"{r['next_run'][:16]}")
     for r in rows:
-        flag = "" if r["agrees"] is not False else "   <-- DISAGREES with the ledger's champion"
+        flag = "   <-- DISAGREES with the ledger's champion" if r["agrees"] is False else ""
+        if r["deployed"] is None and r["deployed_image"]:
+            flag = "   <-- UNKNOWN: cannot tell which model serves"
         click.echo(f"{r['model']:9s} deployed ({r['deployer']}): {r['deployed_note']}{flag}")
 
 
 def _deployed(deployer, model: str, champion: str | None) -> dict:
     """What the configured deployer reports as serving `model`, next to the ledger's champion."""
     if deployer is None:
-        return {"deployer": "inprocess", "deployed": None, "agrees": None,
+        return {"deployer": "inprocess", "deployed": None, "deployed_image": None, "agrees": None,
                 "deployed_note": "in-process only: nothing outside a cycle's own process was deployed"}
     try:
         current = deployer.current(model)
     except Exception as exc:  # noqa: BLE001 - an unreachable deployer is reported, not fatal
-        return {"deployer": deployer.name, "deployed": None, "agrees": None,
-                "deployed_note": f"cannot ask the deployer: {exc}"}
+        # An `UnknownImage` (kubernetes) names the image that runs: what is known, said as is.
+        note = str(exc) if getattr(exc, "image", None) else f"cannot ask the deployer: {exc}"
+        return {"deployer": deployer.name, "deployed": None, "deployed_image": getattr(exc, "image", None),
+                "agrees": None, "deployed_note": note}
     tag = current.model_tag if current else None
     note = tag or "nothing serves"
-    return {"deployer": deployer.name, "deployed": tag, "agrees": tag == champion if tag and champion else None,
-            "deployed_note": note}
+    return {"deployer": deployer.name, "deployed": tag, "deployed_image": current.image_tag if current else None,
+            "agrees": tag == champion if tag and champion else None, "deployed_note": note}
 
 
 def _status_deployer(config):

@@ -6,8 +6,12 @@
              every answer carries the new `model_tag`. Any failure puts the previous image
              back and says why (in the error, and in a `zeta-serving/rollback-reason`
              annotation on the Deployment).
-    current  what the Deployment runs, from the annotations zeta writes beside the image
-             (an image changed by hand, not by zeta, reads as "unknown": None).
+    current  what the Deployment runs: the serving container's image in its pod template,
+             and the model named by that image's `io.zeta.models` label, read from the
+             registry (registry_labels.py). Whoever set the image (zeta, `kubectl set image`,
+             a pipeline), the answer is the image's own. A registry that cannot be read, or
+             an image without the label, is an `UnknownImage` error naming the image: never
+             a guess. (Mid-rollout this is the image being rolled out, not the old pods'.)
 
 Pods gate themselves (a bento is ready only once its golden cases pass inside it), and
 the manifests roll with `maxUnavailable: 0`, so a bad image stalls the rollout on
@@ -15,7 +19,8 @@ unready pods while the old ones keep serving; the deadline then rolls it back.
 
 Settings: the `[kubernetes]` table of zeta.toml. The API server is reached with the
 pod's service account inside a cluster, else a kubeconfig (`kubeconfig`, $KUBECONFIG,
-~/.kube/config).
+~/.kube/config). The zeta-serving/* annotations zeta writes are a record for people
+(`kubectl describe`) and the previous image for a rollback; they never decide `current`.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
 from zeta_serving.maintenance.deployers import Client, Deployment, DeployError
+from zeta_serving.maintenance.registry_labels import BENTO_LABEL, LabelReader, RegistryError, served_model
 
 log = logging.getLogger("zeta.maintenance.kubernetes")
 
@@ -51,6 +57,8 @@ class KubernetesSettings(BaseModel):
     rollout_timeout: float = Field(900.0, gt=0)  # seconds a rollout may take before it is rolled back
     request_timeout: float = Field(30.0, gt=0)  # seconds for one API server or Service request
     watch_seconds: int = Field(60, ge=1)  # one watch request's server-side timeout (re-watched until done)
+    # Registries (host[:port]) read over plain HTTP; loopback ones always are, the rest over HTTPS.
+    insecure_registries: list[str] = []
 
     def resolved_namespace(self) -> str:
         if self.namespace:
@@ -84,6 +92,14 @@ def from_config(config, clock=None) -> "KubernetesDeployer":
     return KubernetesDeployer(api_client(settings), settings, clock=clock)
 
 
+class UnknownImage(DeployError):
+    """The Deployment runs `image`, but which model that is cannot be told (registry, label)."""
+
+    def __init__(self, task: str, image: str, why: str):
+        self.image = image
+        super().__init__(f"{_name(task)} runs {image}; which model that is cannot be told: {why}")
+
+
 def _api_error(what: str, exc: Exception) -> DeployError:
     status = getattr(exc, "status", None)
     reason = getattr(exc, "reason", None) or type(exc).__name__
@@ -95,10 +111,13 @@ def _api_error(what: str, exc: Exception) -> DeployError:
 class KubernetesDeployer:
     name = "kubernetes"
 
-    def __init__(self, api, settings: KubernetesSettings | None = None, *, clock=None, poll: float = 0.5):
+    def __init__(self, api, settings: KubernetesSettings | None = None, *, clock=None, poll: float = 0.5,
+                 labels: LabelReader | None = None):
         from kubernetes import client
 
         self.settings = settings or KubernetesSettings()
+        self.labels = labels or LabelReader(insecure=self.settings.insecure_registries,
+                                            timeout=self.settings.request_timeout)
         self.namespace = self.settings.resolved_namespace()
         self.apps = client.AppsV1Api(api)
         self._clock = clock
@@ -107,12 +126,12 @@ class KubernetesDeployer:
     # -- the Deployer interface -------------------------------------------------------------
     def current(self, task: str) -> Deployment | None:
         dep = self._read(task)
-        notes = dep.metadata.annotations or {}
         image = _image(dep)
-        if not notes.get(ANNOTATION + "model-tag") or notes.get(ANNOTATION + "image") != image:
-            return None
-        return self._deployment(task, notes.get(ANNOTATION + "bento-tag") or None, notes[ANNOTATION + "model-tag"],
-                                image, _when(notes.get(ANNOTATION + "deployed-at")))
+        model_tag, bento_tag = self._served_by(task, image)
+        notes = dep.metadata.annotations or {}
+        # When zeta set this image it wrote down when; otherwise the rollout's last progress is the best record.
+        at = notes.get(ANNOTATION + "deployed-at") if notes.get(ANNOTATION + "image") == image else _progressed(dep)
+        return self._deployment(task, bento_tag, model_tag, image, _when(at))
 
     def client(self, deployment: Deployment) -> Client:
         base, timeout, want = deployment.endpoint.rstrip("/"), self.settings.request_timeout, deployment.model_tag
@@ -137,6 +156,9 @@ class KubernetesDeployer:
         if image_tag is None or image_tag == before:
             # Nothing to roll out (a champion without an image of its own): adopt what runs if it is this model.
             try:
+                running = self._served_by(task, before)[0]
+                if running != model_tag:
+                    raise DeployError(f"its image carries {running}")
                 gate(candidate, self.client(candidate))
             except Exception as exc:
                 raise DeployError(f"{_name(task)} runs {before}, which does not serve {model_tag} as trained "
@@ -252,6 +274,17 @@ class KubernetesDeployer:
                 stream.stop()
 
     # -- small pieces ---------------------------------------------------------------------------
+    def _served_by(self, task: str, image: str) -> tuple[str, str | None]:
+        """(model tag, bento tag) from the image's labels in its registry; UnknownImage if they cannot be read."""
+        try:
+            labels = self.labels.labels(image)
+        except RegistryError as exc:
+            raise UnknownImage(task, image, str(exc)) from None
+        try:
+            return served_model(labels, task), labels.get(BENTO_LABEL) or None
+        except RegistryError as exc:
+            raise UnknownImage(task, image, str(exc)) from None
+
     def _deployment(self, task, bento_tag, model_tag, image, at) -> Deployment:
         url = self.settings.service_url.format(name=_name(task), task=task, namespace=self.namespace)
         return Deployment(task, bento_tag, model_tag, url, at, image)
@@ -301,6 +334,13 @@ def _progress(dep) -> str:
         return "no status yet"
     return (f"{s.updated_replicas or 0} updated, {s.available_replicas or 0} available, "
             f"{s.unavailable_replicas or 0} unavailable of {dep.spec.replicas}")
+
+
+def _progressed(dep) -> str | None:
+    for condition in (dep.status.conditions or []) if dep.status else []:
+        if condition.type == "Progressing" and condition.last_update_time:
+            return condition.last_update_time.isoformat()
+    return None
 
 
 def _when(text: str | None) -> datetime:
