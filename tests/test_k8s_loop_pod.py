@@ -12,13 +12,15 @@ import subprocess
 import sys
 import time
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import httpx
+import pandas as pd
 import pytest
 
 from tests import servers
+from tests.test_crash import base, url  # noqa: F401 - fixtures: the crash tests' history, on SQLite and PostgreSQL
 from tests.kube_fake import FakeCluster
 from zeta_serving.k8s.objects import LEASE_NAME, Settings
 from zeta_serving.k8s.render import build_objects
@@ -26,6 +28,8 @@ from zeta_serving.maintenance.leader import KubernetesLeader
 from zeta_serving.maintenance.pod import JsonFormatter, LoopMetrics, Observed, configure_logging
 
 ZETA = str(Path(sys.executable).parent / "zeta")
+ROOT = Path(__file__).resolve().parents[1]
+GRACE = 30  # seconds: Kubernetes' default terminationGracePeriodSeconds
 
 
 def test_logs_are_one_json_object_per_line_off_a_terminal():
@@ -144,3 +148,55 @@ def test_two_replicas_one_leads_the_other_waits_and_sigterm_is_clean(trained_sto
     assert any(m.startswith("SIGTERM") for m in messages) and messages[-1] == "stopped"
     waiting = [json.loads(line)["message"] for line in (tmp_path / "b.log").read_text().splitlines() if line]
     assert any("another replica leads" in m for m in waiting)
+
+
+@pytest.mark.e2e
+def test_sigterm_mid_cycle_records_the_run_frees_both_leases_and_exits_within_the_grace(url, tmp_path):
+    """SIGTERM while a scheduled cycle is stuck in its retrain (a native call no signal interrupts)."""
+    from tests.crash_cycle import NOW
+    from tests.test_crash import alive, descendants, runs
+    from zeta_serving.maintenance.clock import SystemClock
+    from zeta_serving.maintenance.leader import DatabaseLeader
+    from zeta_serving.maintenance.lease import Lease
+    from zeta_serving.maintenance.ledger import Ledger, Run
+    from zeta_serving.store import make_engine
+
+    engine = make_engine(url)
+    ledger = Ledger(engine)
+    done = ledger.start(Run("category", NOW - timedelta(days=2), "yesterday", "schedule", holder="yesterday#1"))
+    done.set(decision="healthy")
+    ledger.finish(done)  # the 06:00 cycles since were missed: one runs now
+    config = tmp_path / "zeta.toml"
+    config.write_text('[maintenance]\nschedule = "0 6 * * *"\nearly_warning_minutes = 0\ndeployer = "inprocess"\n'
+                      "eval_days = 2\ntrain_days = 10\nmin_rows = 100\nbootstrap = 300\n")
+    marker, log, port = tmp_path / "marker", tmp_path / "pod.log", servers.free_port()
+    env = {**os.environ, "ZETA_DB_URL": url, "ZETA_CONFIG": str(config), "ZETA_LOG_FORMAT": "json",
+           "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-m", "tests.pod_cycle", str(marker), "maintain", "--deployer",
+                             "inprocess", "--health-port", str(port), "--model", "category"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=open(log, "wb"), start_new_session=True)
+    try:
+        deadline = time.monotonic() + 180
+        while not (marker.exists() and marker.read_text()):
+            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()[-2000:]
+            time.sleep(0.2)
+        child = int(marker.read_text())
+        assert child in descendants(proc.pid)
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=GRACE)  # Kubernetes' default grace: SIGKILL after this
+        took = time.monotonic() - sent
+    finally:
+        servers.stop(proc)
+    print(f"exited {code} {took:.1f}s after SIGTERM")
+    assert code == 0, log.read_text()[-2000:]
+    assert not alive(child) and not any(alive(p) for p in descendants(proc.pid)), "a child outlived the loop"
+    run = runs(url).iloc[-1]
+    assert (run["trigger"], run["decision"], run["failed_stage"]) == ("catch-up", "failed", "retrain")
+    assert run["error"] == "interrupted (SIGTERM)" and not pd.isna(run["finished_at"]) and bool(run["alerted"])
+    # Both leases were given up, not left to lapse: another replica takes them at once.
+    assert Lease(engine, "category", "next-pod#1", 90, SystemClock()).acquire()
+    assert DatabaseLeader(engine, "next-pod", 30).acquire()
+    messages = [json.loads(line)["message"] for line in log.read_text().splitlines() if line.startswith("{")]
+    assert any(m.startswith("SIGTERM") for m in messages) and messages[-1] == "stopped"
+    engine.dispose()

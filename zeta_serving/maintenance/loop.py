@@ -32,6 +32,7 @@ from zeta_serving.maintenance.builder import Builder
 from zeta_serving.maintenance.clock import Clock, SystemClock
 from zeta_serving.maintenance.config import MaintenanceConfig
 from zeta_serving.maintenance.deployers import Deployer
+from zeta_serving.maintenance.inflight import InFlight
 from zeta_serving.maintenance.ledger import (
     FAILED,
     HEALTHY,
@@ -86,6 +87,7 @@ class Maintainer:
         self._models: dict[str, object] = {}  # loaded estimators by tag: a cycle re-reads no pickle
         self._unrecorded: list[Run] = []  # finished runs the database was down for
         self._cycle_state = threading.local()  # per thread: cycles of several models run at once
+        self.inflight = InFlight()  # what a stopping loop must record if their threads cannot (inflight.py)
         self.stop_reason = "stop requested"
 
     # -- entry point ----------------------------------------------------------
@@ -120,6 +122,7 @@ class Maintainer:
             return self._unrecorded_failure(model, now, "ledger", exc)
         run.details.update(details or {})
         self._cycle_state.heartbeat = heartbeat
+        self.inflight.add(run, lease, heartbeat)
         try:
             try:
                 outcome = dict(zip(("decision", "summary"), self._cycle(run, model, policy, now)))
@@ -129,9 +132,26 @@ class Maintainer:
                 outcome = dict(decision=FAILED, summary=f"{failed.stage} failed: {failed.error}",
                                stage=failed.stage, error=failed.error)
             self._collect(run, model, policy)  # still under the lease: no other replica is mid-cycle
+            if not self.inflight.settle(run):  # the stopping loop recorded it already (abandon_running)
+                return CycleResult(model, FAILED, f"interrupted ({self.stop_reason})", run.id,
+                                   run.values.get("stage"))
             return self._finish(run, **outcome)
         finally:
+            self.inflight.done(run)
             self._cycle_state.heartbeat = None
+
+    def abandon_running(self) -> list[CycleResult]:
+        """Record every cycle still running as failed at its stage and release its lease (the loop is stopping)."""
+        reason = f"interrupted ({self.stop_reason})"
+        ended = []
+
+        def record(run: Run) -> None:
+            stage = run.values.get("stage") or "start"
+            ended.append(self._finish(run, FAILED, f"{stage} failed: {reason}; the loop stopped before it ended",
+                                      stage=stage, error=reason))
+
+        self.inflight.abandon(record)
+        return ended
 
     def _skipped_for_lease(self, model, now, trigger, lease) -> CycleResult:
         try:

@@ -6,14 +6,19 @@
              the last cycle's stage durations, leadership)
     leader   only the leader schedules; another replica waits for the lease (zeta_serving/
              maintenance/leader.py), and a leader that loses its lease stops
-    SIGTERM  stop scheduling, let a running cycle finish (the pod's grace period bounds it),
-             give the lease up, exit 0
+    SIGTERM  stop scheduling; a running cycle stops at its next stage; one still running after
+             STOP_GRACE seconds (stuck in a long native call) is recorded `failed` at its stage
+             ("interrupted (SIGTERM)"), alerted and its model's lease released (inflight.py);
+             then the leader lease is given up, children are stopped, and the process exits 0
+             without waiting for the stuck thread. STOP_GRACE (20 s, $ZETA_STOP_GRACE_SECONDS)
+             stays well inside the loop pod's terminationGracePeriodSeconds (60).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import threading
 import time
@@ -25,6 +30,7 @@ import sqlalchemy as sa
 log = logging.getLogger("zeta.maintenance.pod")
 
 _RESERVED = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+STOP_GRACE = 20.0  # seconds a stopping loop waits for its running cycles before recording them itself
 
 
 class JsonFormatter(logging.Formatter):
@@ -191,8 +197,16 @@ def run_forever(maintainer, config, models, *, leader, health_port: int | None =
     # SIGTERM/SIGINT (zeta_serving/maintenance/signals.py): no new cycles, a running one stops at its
     # next stage and is recorded; then the lease is given up here and the process exits 0.
     with stop_cleanly(maintainer, on_stop=on_stop):
-        return _lead_and_schedule(maintainer, config, models, leader, health, metrics, scheduler, stop,
-                                  retry_seconds)
+        code, stuck = _lead_and_schedule(maintainer, config, models, leader, health, metrics, scheduler, stop,
+                                         retry_seconds)
+    if stuck:
+        # A cycle's thread is still inside a native call. Its run is recorded and its lease released;
+        # a normal exit would join that thread (the executor's) and outlive the pod's grace period.
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
 
 
 def _lead_and_schedule(maintainer, config, models, leader, health, metrics, scheduler, stop,
@@ -206,7 +220,7 @@ def _lead_and_schedule(maintainer, config, models, leader, health, metrics, sche
             log.info("another replica leads (%s); waiting", _try(leader.holder_of) or "unknown")
             stop.wait(retry_seconds)
         if stop.is_set():
-            return 0
+            return 0, False
         metrics.leader = True
         log.info("leading as %s (%s lease)", leader.holder, leader.kind)
         renewer = threading.Thread(target=_keep_leading, args=(leader, stop, scheduler, lost, metrics),
@@ -223,7 +237,7 @@ def _lead_and_schedule(maintainer, config, models, leader, health, metrics, sche
                 log.error("%s: could not put the champion on the air: %s", model, exc, extra={"model": model})
         if not stop.is_set():
             scheduler.start()  # blocks until shutdown (a signal or a lost lease)
-        return 1 if lost else 0
+        return 1 if lost else 0, _end_cycles(maintainer)
     finally:
         if health:
             health.alive = False
@@ -236,6 +250,23 @@ def _lead_and_schedule(maintainer, config, models, leader, health, metrics, sche
         if health:
             health.close()
         log.info("stopped")
+
+
+def _end_cycles(maintainer) -> bool:
+    """Let running cycles stop at their next stage; record and release the ones that do not. True if any."""
+    from zeta_serving import procs
+
+    if not maintainer.stopping.is_set():  # a lost leader lease: no cycle of ours may go on either
+        maintainer.stop_reason = "the loop lost its leader lease"
+        maintainer.stopping.set()
+    grace = float(os.environ.get("ZETA_STOP_GRACE_SECONDS") or STOP_GRACE)
+    if maintainer.inflight.wait(grace):
+        return False
+    procs.stop_all(grace=5.0)  # children a stage started after the signal
+    for result in maintainer.abandon_running():
+        log.error("%s: run %s did not stop within %gs: %s", result.model, result.run_id, grace, result.summary,
+                  extra={"model": result.model})
+    return True
 
 
 def _keep_leading(leader, stop: threading.Event, scheduler, lost: list, metrics: LoopMetrics) -> None:
