@@ -287,11 +287,20 @@ def test_zeta_maintain_once_and_status_with_the_kubernetes_deployer(trained_stor
             cluster.objects[("Deployment", "zeta", "zeta-price")]["spec"]["template"]["spec"]["containers"][0][
                 "image"] = "127.0.0.1:1/zeta-price:latest"
             row = status()
-            assert (row["deployed"], row["agrees"]) == (None, None)
+            assert (row["deployed"], row["deployed_image"], row["agrees"]) == (None, "127.0.0.1:1/zeta-price:latest",
+                                                                               None)
             assert row["deployed_note"].startswith("zeta-price runs 127.0.0.1:1/zeta-price:latest; which model "
                                                    "that is cannot be told: registry 127.0.0.1:1 did not answer")
             code, out, _ = run_cli([*db_args, "status", "--config", str(config)], capsys)
             assert "<-- UNKNOWN: cannot tell which model serves" in out
+            # A cycle does not guess either: it fails at its champion stage, naming the image.
+            code, out, err = run_cli([*db_args, "maintain", "--once", "--model", "price", "--now", "2026-01-13",
+                                      "--config", str(config), "--json"], capsys)
+            (result,) = json.loads(out)
+            assert code == 3 and (result["decision"], result["failed_stage"]) == ("failed", "champion"), err
+            assert "zeta-price runs 127.0.0.1:1/zeta-price:latest; which model that is cannot be told" in \
+                result["summary"]
+            assert not [p for p in cluster.patches() if "spec" in p[3]]  # and rolled nothing out
             # A misspelt key in the table is one line naming it, before anything runs.
             config.write_text('[kubernetes]\nnamespce = "zeta"\n')
             code, _, err = run_cli([*db_args, "maintain", "--once", "--deployer", "kubernetes",

@@ -22,7 +22,7 @@ import pytest
 from tests import servers
 from tests.test_crash import base, url  # noqa: F401 - fixtures: the crash tests' history, on SQLite and PostgreSQL
 from tests.kube_fake import FakeCluster
-from zeta_serving.k8s.objects import LEASE_NAME, Settings
+from zeta_serving.k8s.objects import LEASE_NAME, LOOP_NAME, Settings
 from zeta_serving.k8s.render import build_objects
 from zeta_serving.maintenance.leader import KubernetesLeader
 from zeta_serving.maintenance.pod import JsonFormatter, LoopMetrics, Observed, configure_logging
@@ -189,6 +189,9 @@ def test_sigterm_mid_cycle_records_the_run_frees_both_leases_and_exits_within_th
     finally:
         servers.stop(proc)
     print(f"exited {code} {took:.1f}s after SIGTERM")
+    rendered = build_objects(Settings(), toml_text="", schedule="0 6 * * *", tasks=["category"])
+    loop = next(o for o in rendered if o["kind"] == "Deployment" and o["metadata"]["name"] == LOOP_NAME)
+    assert took < min(GRACE, loop["spec"]["template"]["spec"]["terminationGracePeriodSeconds"])
     assert code == 0, log.read_text()[-2000:]
     assert not alive(child) and not any(alive(p) for p in descendants(proc.pid)), "a child outlived the loop"
     run = runs(url).iloc[-1]

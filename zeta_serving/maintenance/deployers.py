@@ -84,3 +84,33 @@ def http_client(endpoint: str, timeout: float) -> Client:
         return resp.json()
 
     return call
+
+
+def tagged_client(endpoint: str, timeout: float, want: str, where: str) -> Client:
+    """`http_client`, and every answer must carry `want` as its model_tag; `where` names the endpoint in errors."""
+    post = http_client(endpoint, timeout)
+
+    def call(route: str, body: Any) -> Any:
+        try:
+            answer = post(route, body)
+        except DeployError as exc:
+            raise DeployError(f"{where}: {exc}") from None
+        if answer.get("model_tag") != want:
+            raise DeployError(f"{where} answered with model_tag {answer.get('model_tag')!r}, not {want!r}")
+        return answer
+
+    return call
+
+
+def check_live(task: str, live: Deployment | None, client_of: Callable[[Deployment], Client],
+               check: Callable[[Deployment, Client], None], where: str = "") -> None:
+    """Every deployer's verify: `check` the live deployment through its client; DeployError naming what failed.
+
+    `where` says through what, for deployers that verify through something else than their own process.
+    """
+    if live is None:
+        raise DeployError(f"no {task} deployment to verify{where}")
+    try:
+        check(live, client_of(live))
+    except Exception as exc:
+        raise DeployError(f"{task} {live.model_tag} failed verification{where}: {exc}") from exc

@@ -8,7 +8,7 @@ from typing import Any, Callable
 
 from zeta_serving import registry, tasks
 from zeta_serving.maintenance.clock import Clock
-from zeta_serving.maintenance.deployers import Client, DeployError, Deployment
+from zeta_serving.maintenance.deployers import Client, DeployError, Deployment, check_live
 
 
 class InProcessDeployer:
@@ -54,13 +54,7 @@ class InProcessDeployer:
         return candidate
 
     def verify(self, task: str, check: Callable[[Deployment, Client], None]) -> None:
-        live = self._live.get(task)
-        if live is None:
-            raise DeployError(f"no {task} deployment to verify")
-        try:
-            check(live, self.client(live))
-        except Exception as exc:
-            raise DeployError(f"live {live.model_tag} failed verification: {exc}") from exc
+        check_live(task, self._live.get(task), self.client, check)
         self._standby.pop(task, None)
 
     def rollback(self, task: str) -> Deployment | None:

@@ -32,10 +32,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
-from zeta_serving.maintenance.deployers import Client, Deployment, DeployError
+from zeta_serving.maintenance.deployers import Client, Deployment, DeployError, check_live, tagged_client
 from zeta_serving.maintenance.registry_labels import BENTO_LABEL, LabelReader, RegistryError, served_model
 
 log = logging.getLogger("zeta.maintenance.kubernetes")
@@ -134,18 +133,8 @@ class KubernetesDeployer:
         return self._deployment(task, bento_tag, model_tag, image, _when(at))
 
     def client(self, deployment: Deployment) -> Client:
-        base, timeout, want = deployment.endpoint.rstrip("/"), self.settings.request_timeout, deployment.model_tag
-
-        def call(route: str, body):
-            resp = httpx.post(base + route, json=body, timeout=timeout, trust_env=False)
-            if not resp.is_success:
-                raise DeployError(f"POST {route} through the Service answered {resp.status_code}: {resp.text[:300]}")
-            answer = resp.json()
-            if answer.get("model_tag") != want:
-                raise DeployError(f"the Service answered with model_tag {answer.get('model_tag')!r}, not {want!r}")
-            return answer
-
-        return call
+        return tagged_client(deployment.endpoint, self.settings.request_timeout, deployment.model_tag,
+                             "the Service")
 
     def deploy(self, task: str, bento_tag: str | None, model_tag: str,
                gate: Callable[[Deployment, Client], None], image_tag: str | None = None) -> Deployment:
@@ -178,13 +167,7 @@ class KubernetesDeployer:
         return candidate
 
     def verify(self, task: str, check: Callable[[Deployment, Client], None]) -> None:
-        live = self.current(task)
-        if live is None:
-            raise DeployError(f"{_name(task)} runs an image zeta did not deploy; nothing to verify")
-        try:
-            check(live, self.client(live))
-        except Exception as exc:
-            raise DeployError(f"live {live.model_tag} failed verification through the Service: {exc}") from exc
+        check_live(task, self.current(task), self.client, check, f" through the Service of {_name(task)}")
 
     def rollback(self, task: str) -> Deployment | None:
         log.warning("%s: %s", task, self._roll_back(task, "verification failed after the rollout"))

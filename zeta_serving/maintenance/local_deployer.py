@@ -25,7 +25,7 @@ from typing import Any, Callable
 
 from zeta_serving import bentos, tasks
 from zeta_serving.maintenance import local_remote
-from zeta_serving.maintenance.deployers import Client, Deployment, DeployError, http_client
+from zeta_serving.maintenance.deployers import Client, Deployment, DeployError, check_live, http_client
 from zeta_serving.maintenance.local_backends import Backend, start_backend, stop_backends, wait_ready
 from zeta_serving.maintenance.local_proxy import FrontProxy
 
@@ -128,13 +128,7 @@ class LocalDeployer:
     def verify(self, task: str, check: Callable[[Deployment, Client], None]) -> None:
         """Check the live deployment again; on success the standby is drained and stopped."""
         with self._task_lock(task):
-            live = self.current(task)
-            if live is None:
-                raise DeployError(f"no {task} deployment to verify")
-            try:
-                check(live, self.client(live))
-            except Exception as exc:
-                raise DeployError(f"{task} {live.model_tag} failed verification: {exc}") from exc
+            check_live(task, self.current(task), self.client, check)
             with self._lock:
                 standby, self._slot(task).standby = self._slot(task).standby, None
             if standby:

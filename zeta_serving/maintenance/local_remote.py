@@ -23,7 +23,7 @@ from typing import Any, Callable
 
 import httpx
 
-from zeta_serving.maintenance.deployers import Client, Deployment, DeployError, http_client
+from zeta_serving.maintenance.deployers import Client, Deployment, DeployError, check_live, http_client
 
 STATE_FILE = "local-deployer.json"
 TIMEOUT = 600.0  # a deploy starts a `bentoml serve` and replays golden cases: minutes on a busy machine
@@ -102,13 +102,7 @@ class LocalRemote:
         return deployment
 
     def verify(self, task: str, check: Callable[[Deployment, Client], None]) -> None:
-        live = self.current(task)
-        if live is None:
-            raise DeployError(f"no {task} deployment to verify")
-        try:
-            check(live, self.client(live))
-        except Exception as exc:
-            raise DeployError(f"{task} {live.model_tag} failed verification: {exc}") from exc
+        check_live(task, self.current(task), self.client, check)
         self._post("/-/verify", {"task": task})
 
     def rollback(self, task: str) -> Deployment | None:

@@ -27,7 +27,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
 from zeta_serving import tasks
-from zeta_serving.maintenance.deployers import Client, Deployment, DeployError
+from zeta_serving.maintenance.deployers import Client, Deployment, DeployError, check_live, tagged_client
 
 log = logging.getLogger("zeta.maintenance.spinnaker")
 
@@ -88,19 +88,8 @@ class SpinnakerDeployer:
         return Deployment(task, None, tag, url, self._now(), None)
 
     def client(self, deployment: Deployment) -> Client:
-        base, want, timeout = deployment.endpoint.rstrip("/"), deployment.model_tag, self.settings.request_timeout
-
-        def call(route: str, body):
-            resp = httpx.post(base + route, json=body, timeout=timeout, trust_env=False)
-            if not resp.is_success:
-                raise DeployError(f"POST {route} on the public endpoint answered {resp.status_code}")
-            answer = resp.json()
-            if answer.get("model_tag") != want:
-                raise DeployError(f"the public endpoint answered with model_tag {answer.get('model_tag')!r}, "
-                                  f"not {want!r}")
-            return answer
-
-        return call
+        return tagged_client(deployment.endpoint, self.settings.request_timeout, deployment.model_tag,
+                             "the public endpoint")
 
     def deploy(self, task: str, bento_tag: str | None, model_tag: str,
                gate: Callable[[Deployment, Client], None], image_tag: str | None = None) -> Deployment:
@@ -122,13 +111,7 @@ class SpinnakerDeployer:
         return candidate
 
     def verify(self, task: str, check: Callable[[Deployment, Client], None]) -> None:
-        live = self.current(task)
-        if live is None:
-            raise DeployError(f"the public endpoint of {task} does not answer")
-        try:
-            check(live, self.client(live))
-        except Exception as exc:
-            raise DeployError(f"live {live.model_tag} failed verification on the public endpoint: {exc}") from exc
+        check_live(task, self.current(task), self.client, check, " on the public endpoint")
 
     def rollback(self, task: str) -> Deployment | None:
         failed = self._deployed.pop(task, None)
