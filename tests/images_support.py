@@ -23,9 +23,9 @@ CACHE = Path(os.environ.get("ZETA_TEST_IMAGE_CACHE", "/var/tmp/zeta-test-images"
 
 
 def missing_tools() -> str | None:
-    for tool in ("buildah", "skopeo", "docker-registry", "debootstrap"):
+    for tool in ("buildah", "podman", "skopeo", "docker-registry", "debootstrap"):
         if shutil.which(tool) is None:
-            return f"{tool} is not installed (.ci/run installs buildah, skopeo, docker-registry, debootstrap)"
+            return f"{tool} is not installed (.ci/run installs buildah, podman, skopeo, docker-registry, debootstrap)"
     if os.geteuid() != 0:
         return "image tests run as root (debootstrap, buildah chroot isolation with vfs storage)"
     return None

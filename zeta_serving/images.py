@@ -3,6 +3,8 @@
     zeta-mecab-base:<pins>       Debian minbase + python3 + /opt/zeta/venv with fugashi, unidic-lite
     zeta-serving-runtime:<lock>  + every other locked package, installed into the same venv
     zeta-<task>:<bento version>  + the bento (code and packed models), run as uid 1034
+    zeta-maintain-tools:<inputs> + buildah, debootstrap, the package's other dependencies (on the runtime)
+    zeta-maintain:<commit>       + the project source: `zeta maintain` able to build the tiers above
 
 The base is built from a debootstrap tree (Debian's package registry, no Docker Hub,
 no daemon), or taken from `--base-image` when a registry is reachable. Each tier is
@@ -157,18 +159,23 @@ def ensure_runtime(engine: Engine, root: Path, *, base_image: str | None = None,
     """The serving runtime image on the base (built, or `base_image` as given), rebuilt when the lock changes."""
     base = base_image or ensure_base(engine, root, mirror=mirror, log=log)
     inputs = runtime_inputs(root, base)
-    tag = f"{RUNTIME_REPO}:{inputs[:12]}"
+    return _wheel_tier(engine, root, RUNTIME_REPO, inputs, "containers/serving-runtime/Containerfile",
+                       lambda: wheelhouse.split(wheelhouse.read_lock(root))[1], build_args={"BASE_IMAGE": base},
+                       labels={"io.zeta.lock": wheelhouse.lock_digest(root)}, log=log)
+
+
+def _wheel_tier(engine: Engine, root: Path, repo: str, inputs: str, containerfile: str, pins, *,
+                lock: str = wheelhouse.LOCK, build_args: dict[str, str], labels: dict[str, str], log) -> str:
+    """A tier that pip-installs `pins()` from the wheelhouse: `repo:<inputs>`, built unless current."""
+    tag = f"{repo}:{inputs[:12]}"
     if _current(engine, tag, inputs):
         return tag
-    folder, _ = wheelhouse.fill(root)
-    _, rest = wheelhouse.split(wheelhouse.read_lock(root))
+    folder, _ = wheelhouse.fill(root, lock=lock)
     with tempfile.TemporaryDirectory(dir=cache_dir(), prefix="ctx-") as tmp:
-        _wheels_context(Path(tmp), rest, folder)
+        _wheels_context(Path(tmp), pins(), folder)
         started = time.monotonic()
-        engine.build(str(root / "containers/serving-runtime/Containerfile"), tmp, tag,
-                     build_args={"BASE_IMAGE": base},
-                     labels={INPUTS_LABEL: inputs, "org.opencontainers.image.title": RUNTIME_REPO,
-                             "io.zeta.lock": wheelhouse.lock_digest(root)})
+        engine.build(str(root / containerfile), tmp, tag, build_args=build_args,
+                     labels={INPUTS_LABEL: inputs, "org.opencontainers.image.title": repo, **labels})
     log(f"built {tag} in {time.monotonic() - started:.0f}s")
     return tag
 
@@ -217,12 +224,14 @@ def build_bento_image(engine: Engine, root: Path, bento_tag: str, *, image_tag: 
     bento = bentoml.get(bento_tag)
     runtime = ensure_runtime(engine, root, base_image=base_image, mirror=mirror, log=log)
     image = image_tag or str(bento.tag)
-    inputs = _digest(str(bento.tag), engine.image_id(runtime), (root / "containers/bento/Containerfile").read_bytes())
+    inputs = _digest(str(bento.tag), engine.image_id(runtime), (root / "containers/bento/Containerfile").read_bytes(),
+                     (root / "containers/bento/serve.sh").read_bytes())
     if _current(engine, image, inputs):  # this bento on this runtime is built already
         return image
     with tempfile.TemporaryDirectory(dir=cache_dir(), prefix="ctx-") as tmp:
         folder = Path(tmp) / "bento"
         shutil.copytree(bento.path, folder)
+        shutil.copy2(root / "containers/bento/serve.sh", Path(tmp) / "serve.sh")
         for model in bento.info.all_models:
             BentoModel(model.tag).resolve(folder / "models")
         started = time.monotonic()
@@ -241,6 +250,22 @@ def push(engine: Engine, image: str, repository: str) -> str:
 
 
 MAINTAIN_REPO = "zeta-maintain"
+TOOLS_REPO = "zeta-maintain-tools"
+
+
+def ensure_maintain_tools(engine: Engine, root: Path, runtime: str, log=print) -> str:
+    """buildah, debootstrap and the package's other dependencies on the runtime: rebuilt only when
+    the runtime, the maintain lock or the Containerfile changes, not for every source change."""
+    inputs = _digest((root / "containers/maintain-tools/Containerfile").read_bytes(), engine.image_id(runtime),
+                     wheelhouse.lock_digest(root, wheelhouse.MAINTAIN_LOCK))
+
+    def pins():
+        serving = {p.requirement for p in wheelhouse.read_lock(root)}
+        return [p for p in wheelhouse.read_lock(root, wheelhouse.MAINTAIN_LOCK) if p.requirement not in serving]
+
+    return _wheel_tier(engine, root, TOOLS_REPO, inputs, "containers/maintain-tools/Containerfile", pins,
+                       lock=wheelhouse.MAINTAIN_LOCK, build_args={"RUNTIME_IMAGE": runtime},
+                       labels={"io.zeta.runtime": runtime}, log=log)
 
 
 def _source_files(root: Path) -> list[str]:
@@ -258,21 +283,19 @@ def build_maintain_image(engine: Engine, root: Path, *, image_tag: str | None = 
                          base_image: str | None = None, mirror: str | None = None, log=print) -> str:
     """The `zeta-maintain` image: `zeta maintain` with buildah inside, on the serving runtime."""
     runtime = ensure_runtime(engine, root, base_image=base_image, mirror=mirror, log=log)
+    tools = ensure_maintain_tools(engine, root, runtime, log=log)
     revision = source_revision(root)
-    folder, _ = wheelhouse.fill(root, lock=wheelhouse.MAINTAIN_LOCK)
-    serving = {p.requirement for p in wheelhouse.read_lock(root)}
-    extra = [p for p in wheelhouse.read_lock(root, wheelhouse.MAINTAIN_LOCK) if p.requirement not in serving]
     commit, _, dirty = revision.partition("+")
     image = image_tag or f"{MAINTAIN_REPO}:{commit[:12]}{'-' + dirty if dirty else ''}"
     with tempfile.TemporaryDirectory(dir=cache_dir(), prefix="ctx-") as tmp:
-        _wheels_context(Path(tmp), extra, folder)
         for name in _source_files(root):
             (Path(tmp, "src", name)).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(root / name, Path(tmp, "src", name))
         started = time.monotonic()
         engine.build(str(root / "containers/maintain/Containerfile"), tmp, image,
-                     build_args={"RUNTIME_IMAGE": runtime, "ZETA_SOURCE_REVISION": revision},
+                     build_args={"TOOLS_IMAGE": tools, "ZETA_SOURCE_REVISION": revision},
                      labels={"org.opencontainers.image.title": MAINTAIN_REPO,
-                             "org.opencontainers.image.revision": revision, "io.zeta.runtime": runtime})
+                             "org.opencontainers.image.revision": revision, "io.zeta.runtime": runtime,
+                             "io.zeta.tools": tools})
     log(f"built {image} in {time.monotonic() - started:.0f}s")
     return image
