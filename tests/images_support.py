@@ -5,8 +5,10 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import resource
 import shutil
 import subprocess
+import sys
 import tarfile
 import tempfile
 import time
@@ -29,6 +31,18 @@ def missing_tools() -> str | None:
     if os.geteuid() != 0:
         return "image tests run as root (debootstrap, buildah chroot isolation with vfs storage)"
     return None
+
+
+@contextmanager
+def timed(what: str):
+    """Print a step's wall seconds and the CPU seconds (user+sys) of the commands it ran (the builders)."""
+    def cpu() -> float:
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return usage.ru_utime + usage.ru_stime
+
+    wall, used = time.monotonic(), cpu()
+    yield
+    print(f"\n{what}: {time.monotonic() - wall:.0f} s wall, {cpu() - used:.0f} CPU-s", file=sys.stderr)
 
 
 @contextmanager

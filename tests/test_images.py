@@ -24,7 +24,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.images_support import CACHE, layer_files, locked, missing_tools, registry, skopeo_inspect
+from tests.images_support import CACHE, layer_files, locked, missing_tools, registry, skopeo_inspect, timed
 from tests.servers import free_port
 
 MISSING = missing_tools()
@@ -59,16 +59,11 @@ def engine():
                       ZETA_CONTAINER_RUNROOT=str(CACHE / f"storage-{key}/run"),
                       ZETA_CACHE=str(CACHE / "cache"), ZETA_STORAGE_DRIVER="vfs", ZETA_ISOLATION="chroot")
     engine = Engine.from_env("buildah")
-    timings = {}
     with locked(f"build-{key}"):
-        started = time.monotonic()
-        base = images.ensure_base(engine, ROOT, log=lambda m: print(m, file=sys.stderr))
-        timings["base"] = time.monotonic() - started
-        started = time.monotonic()
-        runtime = images.ensure_runtime(engine, ROOT, log=lambda m: print(m, file=sys.stderr))
-        timings["runtime"] = time.monotonic() - started
-    print(f"\nbase {base} ready in {timings['base']:.0f}s, runtime {runtime} in {timings['runtime']:.0f}s",
-          file=sys.stderr)
+        with timed("base image (cached: 0 when current)"):
+            images.ensure_base(engine, ROOT, log=lambda m: print(m, file=sys.stderr))
+        with timed("runtime image (cached: 0 when current)"):
+            images.ensure_runtime(engine, ROOT, log=lambda m: print(m, file=sys.stderr))
     yield engine
     try:
         if CONTAINERS:
@@ -97,20 +92,17 @@ def built_images(engine, trained_store, loopback_registry):
     out = {}
     for target, backend in TARGETS.items():
         tag = bentos.build(target, model_tags={t: pinned[t] for t in bentos.tasks_of(target)})
-        started = time.monotonic()
-        image = bentos.containerize(tag, backend=backend, root=ROOT)
-        print(f"\n{backend}: image {image} built in {time.monotonic() - started:.0f}s", file=sys.stderr)
+        with timed(f"{backend}: image of {tag}"):
+            image = bentos.containerize(tag, backend=backend, root=ROOT)
         BUILT.append(image)
         out[target] = (tag, image)
     zeta = Path(sys.executable).parent / "zeta"
     env = {**os.environ, f"ZETA_{CLI_TARGET.upper()}_MODEL": pinned[CLI_TARGET]}
-    started = time.monotonic()
-    done = subprocess.run([str(zeta), "build", CLI_TARGET, "--containerize", "buildah", "--push",
-                           f"{loopback_registry}/zeta"], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=1200)
+    with timed(f"zeta build {CLI_TARGET} --containerize buildah --push (bentoml build, image, push)"):
+        done = subprocess.run([str(zeta), "build", CLI_TARGET, "--containerize", "buildah", "--push",
+                               f"{loopback_registry}/zeta"], cwd=ROOT, env=env, capture_output=True, text=True,
+                              timeout=1200)
     assert done.returncode == 0, done.stderr[-2000:]
-    print(f"zeta build {CLI_TARGET} --containerize buildah --push: {time.monotonic() - started:.0f}s",
-          file=sys.stderr)
     bento_tag, image_line = done.stdout.strip().splitlines()[-2:]
     BUILT.append(bento_tag)
     out[CLI_TARGET] = (bento_tag, bento_tag)
@@ -345,7 +337,7 @@ def test_a_repeat_build_fetches_nothing_and_reuses_the_base(engine, bento_images
     assert engine.image_id(runtime) == before  # the same image: nothing was rebuilt
 
 
-def test_the_maintain_image_runs_a_maintenance_cycle_and_has_buildah(engine, trained_store, session_dir,
+def test_the_maintain_image_runs_a_maintenance_cycle_and_builds_an_image_inside(engine, trained_store, session_dir,
                                                                      tmp_path):
     import uuid
 
@@ -354,11 +346,10 @@ def test_the_maintain_image_runs_a_maintenance_cycle_and_has_buildah(engine, tra
     from zeta_serving import images
     from zeta_serving.engine import Engine
 
-    started = time.monotonic()
-    image = images.build_maintain_image(engine, ROOT, image_tag=f"zeta-maintain:test-{uuid.uuid4().hex[:8]}",
-                                        log=lambda m: print(m, file=sys.stderr))
+    with timed("zeta-maintain image (its tools tier cached)"):
+        image = images.build_maintain_image(engine, ROOT, image_tag=f"zeta-maintain:test-{uuid.uuid4().hex[:8]}",
+                                            log=lambda m: print(m, file=sys.stderr))
     BUILT.append(image)
-    print(f"\n{image} built in {time.monotonic() - started:.0f}s", file=sys.stderr)
     assert engine.labels(image)["org.opencontainers.image.revision"] == images.source_revision(ROOT)
 
     # A copy of the trained store and model store, mounted where the image keeps its state.

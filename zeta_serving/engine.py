@@ -70,6 +70,10 @@ class Engine:
         args = ["build", "-f", containerfile, "-t", tag]
         if self.name != "docker" and self.isolation:
             args += ["--isolation", self.isolation]
+        if self.name == "podman":
+            # buildah's default: the build is one committed layer. podman's (--layers) commits a cached
+            # image after every instruction, and on vfs each is a full copy of the tree below.
+            args.append("--layers=false")
         for key, value in (build_args or {}).items():
             args += ["--build-arg", f"{key}={value}"]
         for key, value in (labels or {}).items():
