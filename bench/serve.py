@@ -204,16 +204,19 @@ def main() -> None:
     home = args.home or Path(tempfile.mkdtemp(prefix="zeta-bench-serve-"))
     os.environ.update(BENTOML_HOME=str(home / "bentoml"), BENTOML_DO_NOT_TRACK="true")
     print(f"bench home {home}", flush=True)
+    # Every server resolves its models as zeta does: the champions in this home's ledger.
+    os.environ["ZETA_DB_URL"] = f"sqlite:///{home / 'zeta.db'}"
     if not (home / "zeta.db").exists():
         from zeta_serving import synth
+        from zeta_serving.champion import crown_first
         from zeta_serving.store import ListingStore
         from zeta_serving.trainer import train_task
 
-        store = ListingStore(f"sqlite:///{home / 'zeta.db'}")
+        store = ListingStore(os.environ["ZETA_DB_URL"])
         for frame in synth.generate(date(2026, 5, 1), 20, args.train_rows_per_day, seed=1):
             store.insert(frame)
         for task in ROUTES:
-            train_task(store, task)
+            crown_first(store, train_task(store, task).saved)
     bodies = Bodies()
     report: dict = {"in_process": in_process_limit(bodies), "levels": {}, "batch": {}, "half_rate": {},
                     "stall": {}, "overload": {}}
