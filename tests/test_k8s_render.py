@@ -170,3 +170,25 @@ def test_the_spinnaker_hand_off_renders_a_loop_that_elects_through_the_database(
            ["containers"][0]["env"]}
     assert env["ZETA_SPINNAKER_TOKEN"]["valueFrom"]["secretKeyRef"] == {"name": "zeta-secrets",
                                                                          "key": "spinnaker-token", "optional": True}
+
+
+def test_the_loop_gets_buildahs_privileges_only_when_it_builds_images(tmp_path, capsys):
+    """buildah in a pod (vfs, chroot) needs root and CAP_SYS_ADMIN; a loop that builds nothing gets neither."""
+
+    def loop_pod(config_text):
+        config = tmp_path / f"zeta-{len(config_text)}.toml"
+        config.write_text(config_text)
+        out = tmp_path / f"base-{len(config_text)}"
+        code, _, err = run_cli(["k8s", "render", "--out", str(out), "--config", str(config)], capsys)
+        assert code == 0, err
+        obj = yaml.safe_load((out / "deployment-zeta-maintain.yaml").read_text())
+        for version in VERSIONS:
+            kubernetes_validate.validate(obj, version, strict=True)
+        return obj["spec"]["template"]["spec"]
+
+    plain = loop_pod("[maintenance]\n")
+    assert plain["securityContext"]["runAsNonRoot"] is True
+    assert plain["containers"][0]["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+    builder = loop_pod('[maintenance]\ncontainer_backend = "buildah"\ncontainer_registry = "registry.example/ml"\n')
+    assert builder["securityContext"]["runAsUser"] == 0 and builder["securityContext"]["runAsNonRoot"] is False
+    assert builder["containers"][0]["securityContext"]["capabilities"] == {"add": ["SYS_ADMIN"]}

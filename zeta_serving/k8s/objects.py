@@ -1,6 +1,10 @@
 """The Kubernetes objects zeta runs as, as plain dicts (one function per kind of workload).
 
-Every pod runs as a non-root user with no added capabilities; every serving Deployment
+Every pod runs as a non-root user with no added capabilities, except the maintenance loop's when
+it builds images (`container_backend` in the shipped config): buildah in a pod, with vfs storage
+and chroot isolation, must be root with CAP_SYS_ADMIN on top of the runtime's default
+capabilities (without it, buildah takes itself for rootless and fails to create a user
+namespace; containers/maintain/Containerfile). Every serving Deployment
 rolls with `maxUnavailable: 0`, so a new pod takes traffic only once its `/readyz`
 answers, and a bento's `/readyz` answers only after its golden cases passed inside it.
 """
@@ -42,6 +46,7 @@ class Settings:
     loop_resources: Resources = field(default_factory=lambda: Resources("500m", "1Gi", "2", "4Gi"))
     home_size: str = "20Gi"
     deployer: str = "kubernetes"
+    builds_images: bool = False  # the loop builds and pushes bento images (container_backend is set)
 
     def image(self, name: str) -> str:
         prefix = f"{self.registry.rstrip('/')}/" if self.registry else ""
@@ -68,6 +73,16 @@ def _pod_security() -> dict:
 
 def _container_security() -> dict:
     return {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}
+
+
+def _builder_pod_security() -> dict:
+    return {"runAsUser": 0, "runAsGroup": 0, "runAsNonRoot": False, "seccompProfile": {"type": "RuntimeDefault"}}
+
+
+def _builder_container_security() -> dict:
+    # SYS_ADMIN implies privilege escalation (the API server refuses it with allowPrivilegeEscalation
+    # false); the runtime's default capabilities stay (chroot, setuid and chown during a build).
+    return {"capabilities": {"add": ["SYS_ADMIN"]}}
 
 
 def _probe(path: str, port: str, *, period: int, failures: int, timeout: int = 5) -> dict:
@@ -186,7 +201,7 @@ def _loop_pod(settings: Settings, args: list[str], *, restart: str) -> dict:
         ],
         "ports": [{"name": "health", "containerPort": LOOP_HEALTH_PORT, "protocol": "TCP"}],
         "resources": settings.loop_resources.as_dict(),
-        "securityContext": _container_security(),
+        "securityContext": _builder_container_security() if settings.builds_images else _container_security(),
         "volumeMounts": [{"name": "config", "mountPath": "/etc/zeta", "readOnly": True},
                          {"name": "home", "mountPath": "/var/lib/zeta"}],
     }
@@ -195,7 +210,7 @@ def _loop_pod(settings: Settings, args: list[str], *, restart: str) -> dict:
         container["readinessProbe"] = _probe("/readyz", "health", period=10, failures=3)
     return {
         "serviceAccountName": LOOP_NAME,
-        "securityContext": _pod_security(),
+        "securityContext": _builder_pod_security() if settings.builds_images else _pod_security(),
         "restartPolicy": restart,
         # A cycle in progress finishes its stage or is recorded failed: SIGTERM, then this long.
         "terminationGracePeriodSeconds": 60,

@@ -7,6 +7,8 @@ from the project's task list; the loop's config is the project's `zeta.toml`, ve
 
 from __future__ import annotations
 
+import dataclasses
+
 import re
 from pathlib import Path
 
@@ -105,5 +107,8 @@ def render(out: Path, settings: Settings, *, config_file: str | None = None, loo
     schedule = config.policy(serving_tasks()[0]).schedule  # the loop's schedule: project-wide
     if out.exists() and not out.is_dir():
         raise ZetaError(f"--out {out} exists and is not a folder")
+    # A loop that builds images needs the privileges buildah needs in a pod (objects.py says which).
+    builds = any(policy.container_backend for policy in config.policies.values())
+    settings = dataclasses.replace(settings, builds_images=settings.builds_images or builds)
     found = build_objects(settings, toml_text=toml_text, schedule=schedule, loop=loop, all_in_one=all_in_one)
     return write(out, found, settings.namespace)
