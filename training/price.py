@@ -97,10 +97,7 @@ class PriceModel(SuggestionModel):
     def fit(self, frame: pd.DataFrame) -> "PriceModel":
         rows = self.check_trainable(frame)
         self.currency_ = str(rows["currency"].mode().iat[0]) if "currency" in rows else "JPY"
-        rng = np.random.default_rng(self.random_state)
-        held = rng.random(len(rows)) < self.calibration_share
-        if held.sum() < 20 or (~held).sum() < 20:  # too few rows to hold any out: calibrate in-sample
-            held[:] = False
+        held = self.calibration_mask(len(rows))
         fit_rows = rows[~held].reset_index(drop=True)
         y = np.log1p(fit_rows["price"].to_numpy(dtype=float))
         X = self._features(fit_rows, fit=True)
@@ -118,6 +115,13 @@ class PriceModel(SuggestionModel):
         self.n_train_ = len(fit_rows)
         self.n_calibration_ = int(held.sum())
         return self
+
+    def calibration_mask(self, n: int) -> np.ndarray:
+        """Which of `n` labelled rows `fit` holds out of everything fitted, to calibrate on."""
+        held = np.random.default_rng(self.random_state).random(n) < self.calibration_share
+        if held.sum() < 20 or (~held).sum() < 20:  # too few rows to hold any out: calibrate in-sample
+            held[:] = False
+        return held
 
     def _parts(self, X: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
         return self.ridge_.predict(X), sparse_mlp_predict(self.mlp_, X)
