@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 
 import pytest
 
+from tests.cli import run_cli
 from tests.fake_backend import Backend
 from tests.images_support import LabelledImages, registry as docker_registry
 from tests.kube_fake import FakeCluster
@@ -226,18 +227,6 @@ def test_a_champion_without_an_image_is_adopted_only_if_it_is_what_runs(world):
     assert not [p for p in w.cluster.patches() if "spec" in p[3]]  # adopted: nothing rolled
 
 
-def run_cli(args, capsys):
-    from zeta_serving.cli import main
-
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = exc.code or 0
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
 def test_zeta_maintain_once_and_status_with_the_kubernetes_deployer(trained_store, tmp_path, capsys, images):
     """The whole path from zeta.toml's [kubernetes] table: the running image's labels say what serves."""
     from zeta_serving.maintenance.ledger import Champion, Ledger
@@ -249,7 +238,7 @@ def test_zeta_maintain_once_and_status_with_the_kubernetes_deployer(trained_stor
     tag = results["price"].saved.tag
     Ledger(ListingStore(f"sqlite:///{db}").engine).crown(
         Champion("price", tag, results["price"].saved.reference_score, datetime(2026, 1, 13, tzinfo=timezone.utc)))
-    running = images.push("zeta-price:latest", {"io.zeta.models": tag})  # the running image packs the champion
+    images.push("zeta-price:latest", {"io.zeta.models": tag})  # the running image packs the champion
     found = build_objects(Settings(registry=images.registry), toml_text="", schedule="0 6 * * *", tasks=["price"])
     with FakeCluster(found) as cluster:
         backend = Backend({"price": (registry.load(tag)[0], tag)})

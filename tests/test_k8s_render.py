@@ -10,22 +10,11 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from tests.cli import run_cli
 from zeta_serving.k8s.render import serving_tasks
 
 ROOT = Path(__file__).resolve().parents[1]
 VERSIONS = ["1.30.0", kubernetes_validate.utils.latest_version() + ".0"]
-
-
-def run_cli(args, capsys):
-    from zeta_serving.cli import main
-
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = exc.code or 0
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def render(tmp_path, capsys, *extra) -> tuple[Path, dict]:

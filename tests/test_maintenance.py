@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli import run_cli
 from zeta_serving import registry, tasks
 from zeta_serving.maintenance import backtest
 from zeta_serving.maintenance.alerts import Alert, MultiSink, WebhookSink
@@ -376,18 +377,6 @@ def test_config_file_overrides_and_errors(tmp_path):
 
 
 # -- the command line ----------------------------------------------------------------------------
-
-def run_cli(args, capsys):
-    from zeta_serving.cli import main
-
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = exc.code or 0
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
 
 def test_cli_once_status_and_history(history, tmp_path, capsys, monkeypatch):
     maintainer = make(history, tmp_path)  # crowns the champions in the copied database

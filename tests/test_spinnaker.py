@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
-from tests.fake_backend import Backend
+from tests.fake_backend import Backend, LoopbackServer, reply_json
 from zeta_serving import registry
 from zeta_serving.maintenance import golden
 from zeta_serving.maintenance.deployers import DeployError
@@ -22,7 +22,7 @@ PREVIOUS_TAG = "zeta-price:previous"
 TOKEN = "s3cr3t-gate-token"
 
 
-class Gate:
+class Gate(LoopbackServer):
     """POST /webhooks/webhook/<source>: recorded; the deploy source switches the backend after `delay`."""
 
     def __init__(self, backend: Backend, model, images: dict[str, str]):
@@ -45,24 +45,9 @@ class Gate:
                     elif source == "zeta-rollback":
                         threading.Timer(0.2, lambda: backend.serving.update(
                             price=(model, params["model_tag"]))).start()
-                data = json.dumps({"eventProcessed": gate.status == 200, "eventId": "e-1"}).encode()
-                self.send_response(gate.status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                reply_json(self, gate.status, {"eventProcessed": gate.status == 200, "eventId": "e-1"})
 
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler)
 
 
 @pytest.fixture
