@@ -11,7 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import clone
+from sklearn.feature_extraction.text import TfidfVectorizer
 
+from training.features import ngrams, tfidf
 from zeta_serving import registry, synth, tasks
 from zeta_serving.maintenance.stats import bootstrap
 
@@ -185,3 +187,23 @@ def test_kaggle_layout_loads_trains_and_predicts_unchanged(tmp_path, db_url, cap
         assert not exc.code
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     assert len(lines) == 1500 and lines[0]["id"] == "kaggle:0" and lines[0]["model_tag"] == price.saved.tag
+
+
+@pytest.mark.parametrize("settings", [
+    dict(analyzer=ngrams, min_df=2, sublinear_tf=True, dtype=np.float32),  # the word features
+    dict(analyzer="char_wb", ngram_range=(2, 4), min_df=2, sublinear_tf=True, dtype=np.float32),
+    dict(analyzer=ngrams, dtype=np.float64),
+])
+def test_served_tfidf_equals_scikit_learns_transform(settings):
+    """features.tfidf (the serving path, without scikit-learn's per-call checks) gives the same matrix."""
+    rng = np.random.default_rng(0)
+    words = [f"w{i}" for i in range(200)] + ["長財布", "モノグラム", "iphone"]
+    docs = [[str(w) for w in rng.choice(words, rng.integers(0, 10))] for _ in range(400)]
+    if settings["analyzer"] == "char_wb":
+        docs = [" ".join(d) for d in docs]
+    vectorizer = TfidfVectorizer(**settings).fit(docs[:300])
+    tail = docs[300:] + ([[], ["unseen"]] if settings["analyzer"] != "char_wb" else ["", "unseen zz"])
+    expected, got = vectorizer.transform(tail), tfidf(vectorizer, tail)
+    assert got.shape == expected.shape and got.dtype == expected.dtype
+    assert abs(expected - got).max() < 1e-6
+    assert (expected != 0).nnz == (got != 0).nnz

@@ -71,8 +71,11 @@ def test_the_public_face_is_what_a_team_needs_to_add_a_task_or_a_deployer():
 
 
 def test_a_service_keeps_its_loaded_models_out_of_full_collections(fifth_task, trained_store, monkeypatch):
-    """A full GC pass over four loaded models took 100-250 ms, the p99 of the single routes (routes.py)."""
+    """A full GC pass over four loaded models took 100-250 ms, the p99 of the single routes (routes.py);
+    scikit-learn's per-call input checks were a tenth of a one-listing suggestion (runtime.fast_sklearn)."""
     import gc
+
+    import sklearn
 
     store, _ = trained_store
     trained = train_task(store, "median", train_days=9, eval_days=3)
@@ -84,6 +87,8 @@ def test_a_service_keeps_its_loaded_models_out_of_full_collections(fifth_task, t
         instance = service.inner()  # what each `bentoml serve` worker does at start-up
         assert instance.models["median"] is not None
         assert gc.get_freeze_count() > 10_000  # the model and everything loaded with it
+        assert sklearn.get_config()["skip_parameter_validation"] and sklearn.get_config()["assume_finite"]
     finally:
         gc.unfreeze()
+        sklearn.set_config(skip_parameter_validation=False, assume_finite=False)
         sys.modules.pop("tests.fifth_service", None)

@@ -28,7 +28,7 @@ from sklearn.preprocessing import normalize
 from training.base import SuggestionModel
 from training.mlp import sparse_mlp_fit, sparse_mlp_predict
 from training.price import normalized_names
-from training.features import (category_levels, expected_calibration_error, name_and_brand, ngrams, softmax,
+from training.features import (category_levels, expected_calibration_error, name_and_brand, ngrams, softmax, tfidf,
                                top_k)
 from zeta_serving.tokenizer import Tokenizer
 
@@ -78,7 +78,7 @@ class CategoryModel(SuggestionModel):
 
     def _mlp_features(self, frame: pd.DataFrame, X: sp.csr_matrix, fit: bool = False) -> sp.csr_matrix:
         names = normalized_names(frame)
-        chars = self.char_vec_.fit_transform(names) if fit else self.char_vec_.transform(names)
+        chars = self.char_vec_.fit_transform(names) if fit else tfidf(self.char_vec_, names)
         return sp.hstack([X, chars], format="csr")
 
     def fit(self, frame: pd.DataFrame) -> "CategoryModel":
@@ -155,7 +155,7 @@ class CategoryModel(SuggestionModel):
     def _top(self, frame: pd.DataFrame, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Best k class indices and their probabilities, chunk by chunk."""
         self.require_fitted()
-        X = self.vectorizer_.transform(name_and_brand(self._tok(), frame))
+        X = tfidf(self.vectorizer_, name_and_brand(self._tok(), frame))
         Xm = self._mlp_features(frame, X)
         idx_parts, prob_parts = [], []
         for start in range(0, X.shape[0], CHUNK):

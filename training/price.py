@@ -24,7 +24,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import Ridge
 
 from training.base import SuggestionModel
-from training.features import OneHot, category_levels, ngrams, tokenize_column
+from training.features import OneHot, ngrams, tfidf, tokenize_column
 from training.mlp import sparse_mlp_fit, sparse_mlp_predict
 from zeta_serving.tokenizer import Tokenizer, normalize
 
@@ -32,19 +32,23 @@ STRUCTURED = ["brand", "condition", "shipping", "cat1", "cat2", "cat3", "categor
 BLENDS = np.round(np.arange(0.0, 1.01, 0.1), 2)
 
 
-def _structured(frame: pd.DataFrame) -> pd.DataFrame:
-    cats = frame["category"].fillna("").astype(str)
-    brand = frame["brand"].fillna("").astype(str).str.lower()
-    return pd.DataFrame({
-        "brand": brand,
-        "condition": frame["condition"].astype(int).astype(str),
-        "shipping": frame["shipping"].astype(int).astype(str),
-        "cat1": category_levels(cats, 1),
-        "cat2": category_levels(cats, 2),
-        "cat3": category_levels(cats, 3),
+def _structured(frame: pd.DataFrame) -> dict[str, list[str]]:
+    """The one-hot fields as lists of strings (plain lists: pandas string ops cost more than the
+    model on a one-listing request)."""
+    cats = frame["category"].fillna("").astype(str).tolist()
+    brands = [b.lower() for b in frame["brand"].fillna("").astype(str).tolist()]
+    conditions = [str(int(c)) for c in frame["condition"].tolist()]
+    levels = [c.split("/") for c in cats]
+    return {
+        "brand": brands,
+        "condition": conditions,
+        "shipping": [str(int(s)) for s in frame["shipping"].tolist()],
+        "cat1": ["/".join(p[:1]) for p in levels],
+        "cat2": ["/".join(p[:2]) for p in levels],
+        "cat3": ["/".join(p[:3]) for p in levels],
         "category": cats,
-        "brand_cond": brand + "|" + frame["condition"].astype(int).astype(str),
-    })[STRUCTURED]
+        "brand_cond": [f"{b}|{c}" for b, c in zip(brands, conditions)],
+    }
 
 
 def normalized_names(frame: pd.DataFrame) -> list[str]:
@@ -90,8 +94,8 @@ class PriceModel(SuggestionModel):
                      self.char_vec_.fit_transform(normalized_names(frame)), self.onehot_.transform(structured)]
             self.vocabulary_ = frozenset(t for toks in names for t in toks)
         else:
-            parts = [self.name_vec_.transform(names), self.desc_vec_.transform(descs),
-                     self.char_vec_.transform(normalized_names(frame)), self.onehot_.transform(structured)]
+            parts = [tfidf(self.name_vec_, names), tfidf(self.desc_vec_, descs),
+                     tfidf(self.char_vec_, normalized_names(frame)), self.onehot_.transform(structured)]
         return sp.hstack(parts, format="csr")
 
     def fit(self, frame: pd.DataFrame) -> "PriceModel":

@@ -18,7 +18,7 @@ from sklearn.linear_model import SGDClassifier
 from sklearn.preprocessing import MultiLabelBinarizer
 
 from training.base import SuggestionModel
-from training.features import ngrams, tokenize_column
+from training.features import ngrams, tfidf, tokenize_column
 from zeta_serving.tokenizer import Tokenizer
 
 THRESHOLDS = np.round(np.arange(0.1, 0.91, 0.05), 2)
@@ -109,7 +109,7 @@ class TagModel(SuggestionModel):
         self.require_fitted()
         if len(frame) == 0:
             return np.empty((0, len(self.classes_)))
-        return self._decide(self.vectorizer_.transform(self._docs(frame)))
+        return self._decide(tfidf(self.vectorizer_, self._docs(frame)))
 
     def predict(self, frame: pd.DataFrame) -> list[dict]:
         out = []

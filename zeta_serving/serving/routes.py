@@ -96,6 +96,7 @@ def api_service(name: str, doc: str, served: Sequence[tuple[Task, ServedModel]],
         started = {task.name: model.start_checked(getattr(self, f"{task.name}_model")) for task, model in served}
         self.models = {name: pair[0] for name, pair in started.items()}
         self.selfchecks = {name: pair[1] for name, pair in started.items()}
+        runtime.fast_sklearn()
         runtime.settle_heap()
 
     def __is_ready__(self) -> bool:

@@ -13,6 +13,7 @@ import logging
 import os
 import sys
 
+import numpy as np
 import pandas as pd
 
 from zeta_serving.schema import COLUMNS
@@ -80,18 +81,40 @@ def load(stored_model):
     return registry.load_ref(stored_model)
 
 
+DEFAULTS = {"id": "", "description": "", "brand": "", "condition": 3, "shipping": 1, "category": "",
+            "price": float("nan"), "currency": "JPY", "listed_at": np.datetime64("NaT", "ns")}
+
+
 def to_frame(listings) -> pd.DataFrame:
-    """Request bodies (pydantic models) as a listings DataFrame the estimators accept."""
+    """Request bodies (pydantic models) as a listings DataFrame the estimators accept.
+
+    Built column by column in one constructor call: inserting the missing columns one at a
+    time into a frame made from records cost a third of a one-listing category suggestion."""
     rows = [item.model_dump() for item in listings]
-    frame = pd.DataFrame(rows)
-    defaults = {"id": "", "description": "", "brand": "", "condition": 3, "shipping": 1, "category": "",
-                "price": float("nan"), "currency": "JPY", "listed_at": pd.NaT}
+    n = len(rows)
+    given = rows[0].keys() if rows else ()
+    columns = {}
     for column in COLUMNS:
         if column == "tags":
-            frame[column] = [[] for _ in range(len(frame))]
-        elif column not in frame:
-            frame[column] = defaults[column]
-    return frame[COLUMNS]
+            columns[column] = [[] for _ in range(n)]
+        elif column in given:
+            columns[column] = [row[column] for row in rows]
+        else:
+            columns[column] = [DEFAULTS.get(column, "")] * n
+    return pd.DataFrame(columns, columns=COLUMNS)
+
+
+def fast_sklearn() -> None:
+    """Skip scikit-learn's per-call input checks in a serving process.
+
+    Each `transform`/`predict` re-validates its parameters and scans its input for NaN and
+    infinity: a tenth of a one-listing suggestion. A served model's parameters were validated
+    when it was fitted, and its inputs are the request schema's strings and bounded integers,
+    so the checks find nothing here. Training processes keep them.
+    """
+    import sklearn
+
+    sklearn.set_config(assume_finite=True, skip_parameter_validation=True)
 
 
 def settle_heap() -> None:
