@@ -143,8 +143,11 @@ def _rewriting(send: Send, when: Callable[[int], bool], rewrite: Callable[[bytes
     async def wrapped(message: Message) -> None:
         nonlocal start
         if message["type"] == "http.response.start":
+            if not when(message["status"]):  # the common case, a 200: nothing to look at
+                await send(message)
+                return
             headers = dict((k.lower(), v) for k, v in message.get("headers", []))
-            if not when(message["status"]) or not headers.get(b"content-type", b"").startswith(JSON.encode()):
+            if not headers.get(b"content-type", b"").startswith(JSON.encode()):
                 await send(message)
                 return
             start = message
