@@ -70,12 +70,14 @@ def test_the_public_face_is_what_a_team_needs_to_add_a_task_or_a_deployer():
         zeta_serving.LocalDeployer  # noqa: B018 - internal, not part of the face
 
 
-def test_a_service_keeps_its_loaded_models_out_of_full_collections(fifth_task, trained_store, monkeypatch):
+def test_a_service_worker_freezes_its_models_and_drops_per_call_overheads(fifth_task, trained_store, monkeypatch):
     """A full GC pass over four loaded models took 100-250 ms, the p99 of the single routes (routes.py);
-    scikit-learn's per-call input checks were a tenth of a one-listing suggestion (runtime.fast_sklearn)."""
+    scikit-learn's per-call input checks were a tenth of a one-listing suggestion (runtime.fast_sklearn), and
+    OpenBLAS threads spun in every worker process (runtime.one_blas_thread)."""
     import gc
 
     import sklearn
+    from threadpoolctl import threadpool_info, threadpool_limits
 
     store, _ = trained_store
     trained = train_task(store, "median", train_days=9, eval_days=3)
@@ -83,12 +85,15 @@ def test_a_service_keeps_its_loaded_models_out_of_full_collections(fifth_task, t
     sys.modules.pop("tests.fifth_service", None)
     service = importlib.import_module("tests.fifth_service").MedianService
     gc.unfreeze()
+    blas_threads = max(pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas")
     try:
         instance = service.inner()  # what each `bentoml serve` worker does at start-up
         assert instance.models["median"] is not None
         assert gc.get_freeze_count() > 10_000  # the model and everything loaded with it
         assert sklearn.get_config()["skip_parameter_validation"] and sklearn.get_config()["assume_finite"]
+        assert {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"} == {1}
     finally:
         gc.unfreeze()
         sklearn.set_config(skip_parameter_validation=False, assume_finite=False)
+        threadpool_limits(limits=blas_threads, user_api="blas")
         sys.modules.pop("tests.fifth_service", None)

@@ -97,6 +97,7 @@ def api_service(name: str, doc: str, served: Sequence[tuple[Task, ServedModel]],
         self.models = {name: pair[0] for name, pair in started.items()}
         self.selfchecks = {name: pair[1] for name, pair in started.items()}
         runtime.fast_sklearn()
+        runtime.one_blas_thread()
         runtime.settle_heap()
 
     def __is_ready__(self) -> bool:

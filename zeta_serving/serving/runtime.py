@@ -117,6 +117,18 @@ def fast_sklearn() -> None:
     sklearn.set_config(assume_finite=True, skip_parameter_validation=True)
 
 
+def one_blas_thread() -> None:
+    """BLAS on one thread in a serving process.
+
+    A service runs one worker process per core, and a suggestion's matrix products are small
+    (a batch of listings times a few hundred columns): OpenBLAS's own threads, one per core in
+    every worker, only spin between them and take the cores from the other workers' event loops.
+    """
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1, user_api="blas")
+
+
 def settle_heap() -> None:
     """Keep the loaded models out of the garbage collector's full passes.
 
