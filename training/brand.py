@@ -37,7 +37,7 @@ from sklearn.preprocessing import normalize
 from threadpoolctl import threadpool_limits
 
 from training.base import SuggestionModel
-from training.features import ngrams, softmax, top_k
+from training.features import ngrams, softmax, tfidf, top_k
 from training.mlp import sparse_mlp_fit, sparse_mlp_predict
 from zeta_serving.tokenizer import Tokenizer
 from zeta_serving.tokenizer import normalize as normalize_text
@@ -129,7 +129,7 @@ class BrandModel(SuggestionModel):
                                           dtype=np.float32)
             X = sp.hstack([self.words_.fit_transform(names), self.chars_.fit_transform(normalised)])
         else:
-            X = sp.hstack([self.words_.transform(names), self.chars_.transform(normalised)])
+            X = sp.hstack([tfidf(self.words_, names), tfidf(self.chars_, normalised)])
         return normalize(X.tocsr())
 
     # -- fitting ------------------------------------------------------------------------------
