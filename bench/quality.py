@@ -151,6 +151,17 @@ def ovr_micro_f1(train, test, C):
     return float(2 * tp / (pred.sum() + sum(len(t) for t in truth)))
 
 
+class _Printed:
+    """A list of result lines that prints each as it is added (a stopped run keeps what it measured)."""
+
+    def __init__(self, lines: list) -> None:
+        self.lines = lines
+
+    def append(self, line) -> None:
+        self.lines.append(line)
+        print("  " + format_line(line), flush=True)
+
+
 # ------------------------------------------------------------------ data
 
 def jp_data(rows: int, seed: int, eval_days: int = 5):
@@ -169,6 +180,7 @@ def kaggle_data(rows: int, seed: int):
 
 
 def run(name, train, test, args, lines):
+    lines = _Printed(lines)
     print(f"\n{name}: {len(train)} train, {len(test)} held out, {train['category'].nunique()} categories",
           flush=True)
     if "price" not in args.skip:
@@ -224,13 +236,17 @@ def main() -> None:
         run(name, train, test, args, lines)
     print(f"\n{'data':7s} {'model':9s} {'score':11s} {'zeta':>8s} {'cpu s':>7s} {'baseline':>9s} {'cpu s':>7s} "
           f"{'zeta vs baseline':>17s}  notes")
-    for data, task, metric, ours, t_ours, theirs, t_theirs, note in lines:
-        lower = metric == "RMSLE"
-        ratio = (1 - ours / theirs) * 100 if lower else (ours - theirs) * 100
-        unit = "% lower" if lower else " points"
-        print(f"{data:7s} {task:9s} {metric:11s} {ours:8.4f} {t_ours:7.1f} {theirs:9.4f} {t_theirs:7.1f} "
-              f"{ratio:+9.1f}{unit:8s}  {note}")
+    for line in lines:
+        print(format_line(line))
 
+
+def format_line(line) -> str:
+    data, task, metric, ours, t_ours, theirs, t_theirs, note = line
+    lower = metric == "RMSLE"
+    ratio = (1 - ours / theirs) * 100 if lower else (ours - theirs) * 100
+    unit = "% lower" if lower else " points"
+    return (f"{data:7s} {task:9s} {metric:11s} {ours:8.4f} {t_ours:7.1f} {theirs:9.4f} {t_theirs:7.1f} "
+            f"{ratio:+9.1f}{unit:8s}  {note}")
 
 if __name__ == "__main__":
     main()
