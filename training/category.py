@@ -69,10 +69,16 @@ class CategoryModel(SuggestionModel):
 
     def _leaf_probabilities(self, X: sp.csr_matrix, Xm: sp.csr_matrix) -> np.ndarray:
         """p(leaf) = p_MLP(node) x p_centroid(leaf | node), the node being the leaf's coarse level."""
+        return self._combine(self._within_node(X), sparse_mlp_predict(self.mlp_, Xm))
+
+    def _within_node(self, X: sp.csr_matrix) -> np.ndarray:
         leaf = self._centroid_probabilities(X)
         node_mass = np.asarray(leaf @ self.leaf_to_node_)
-        within = leaf / np.maximum(node_mass[:, self.leaf_node_], 1e-30)
-        node = sparse_mlp_predict(self.mlp_, Xm) ** self.temperature_
+        leaf /= np.maximum(node_mass[:, self.leaf_node_], 1e-30)
+        return leaf
+
+    def _combine(self, within: np.ndarray, node: np.ndarray) -> np.ndarray:
+        node = node ** self.temperature_
         node /= node.sum(axis=1, keepdims=True)
         return within * node[:, self.leaf_node_]
 
@@ -133,22 +139,40 @@ class CategoryModel(SuggestionModel):
         counts = np.bincount(y, minlength=len(self.leaves_)) + 0.5  # a leaf absent from this fit: not log(0)
         self.log_prior_ = np.log(counts / counts.sum()).astype(np.float32)
 
+    def _members(self, y: np.ndarray) -> sp.csr_matrix:
+        """rows x leaves: 1 on the leaves of each row's class (`y`, an index into classes_)."""
+        return self.leaf_to_class_[:, y].T.tocsr()
+
+    @staticmethod
+    def _nll(scores: np.ndarray, members: sp.csr_matrix) -> float:
+        """Mean -log softmax(scores) summed over each row's member leaves; `scores` is overwritten."""
+        scores -= scores.max(axis=1, keepdims=True)
+        np.exp(scores, out=scores)
+        mass = np.asarray(members.multiply(scores).sum(axis=1)).ravel() / scores.sum(axis=1)
+        return -float(np.log(mass + 1e-12).mean())
+
     def _best_calibration(self, X: sp.csr_matrix, y: np.ndarray) -> tuple[float, float]:
         """Sharpness and prior weight with the best likelihood of the held-out rows' classes (`y`)."""
         cosines = np.vstack([(X[i:i + CHUNK] @ self.centroids_).toarray() for i in range(0, X.shape[0], CHUNK)])
+        members = self._members(y)
 
         def nll(setting: tuple[float, float]) -> float:
             sharpness, weight = setting
-            probs = np.asarray(softmax(cosines * sharpness + weight * self.log_prior_) @ self.leaf_to_class_)
-            return -float(np.log(probs[np.arange(len(y)), y] + 1e-12).mean())
+            scores = cosines * np.float32(sharpness)
+            scores += np.float32(weight) * self.log_prior_
+            return self._nll(scores, members)
 
         return min(((s, w) for s in SHARPNESS for w in PRIOR_WEIGHTS), key=nll)
 
     def _best_temperature(self, X: sp.csr_matrix, Xm: sp.csr_matrix, y: np.ndarray) -> float:
+        # the centroid and MLP parts do not depend on the temperature: computed once
+        within, node = self._within_node(X), sparse_mlp_predict(self.mlp_, Xm)
+        members = self._members(y)
+
         def nll(temperature: float) -> float:
             self.temperature_ = temperature
-            probs = np.asarray(self._leaf_probabilities(X, Xm) @ self.leaf_to_class_)
-            return -float(np.log(probs[np.arange(len(y)), y] + 1e-12).mean())
+            probs = self._combine(within, node)
+            return -float(np.log(np.asarray(members.multiply(probs).sum(axis=1)).ravel() + 1e-12).mean())
 
         return min(TEMPERATURES, key=nll)
 

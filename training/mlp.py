@@ -28,17 +28,54 @@ class _Adam:
         self.lr = lr
 
     def step(self, param: np.ndarray, grad: np.ndarray, rows: np.ndarray | None = None,
-             b1: float = 0.9, b2: float = 0.999, eps: float = 1e-7) -> None:
-        """Adam on all of `param`, or only on `rows` of it (each row keeps its own step count)."""
+             current: np.ndarray | None = None, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-7) -> None:
+        """Adam on all of `param`, or only on `rows` of it (each row keeps its own step count;
+        `current`: param's `rows` when the caller has gathered them already).
+
+        `grad` is overwritten. In place, each of m, v and param gathered (np.take: several times
+        faster than fancy indexing) and scattered once: on the first layer's rows this update
+        was most of the fit's CPU.
+        """
         if rows is None:
-            rows = slice(None)
-            t = self.t[0] = self.t[0] + 1
+            self.t[0] += 1
+            m, v, p = self.m, self.v, param
+            t = self.t[:1]
         else:
-            self.t[rows] += 1
-            t = self.t[rows][:, None]
-        m = self.m[rows] = b1 * self.m[rows] + (1 - b1) * grad
-        v = self.v[rows] = b2 * self.v[rows] + (1 - b2) * grad * grad
-        param[rows] -= self.lr * (m / (1 - b1 ** t)) / (np.sqrt(v / (1 - b2 ** t)) + eps)
+            t = self.t[rows] + 1
+            self.t[rows] = t
+            m, v = np.take(self.m, rows, axis=0), np.take(self.v, rows, axis=0)
+            p = np.take(param, rows, axis=0) if current is None else current
+        # m and v are kept divided by (1 - b1) and (1 - b2), folded into the per-row step below.
+        m *= b1
+        m += grad
+        grad *= grad
+        v *= b2
+        v += grad
+        # bias corrections and the folded factors per row: a vector, not a rows x hidden array
+        t = t.astype(np.float64)
+        root = np.sqrt((1 - b2) / (1 - b2 ** t))  # sqrt(v_hat) = root * sqrt(v)
+        coef = (self.lr * (1 - b1) / (1 - b1 ** t) / root).astype(np.float32)
+        shift = (eps / root).astype(np.float32)
+        if m.ndim > 1:
+            coef, shift = coef[:, None], shift[:, None]
+        update = np.sqrt(v, out=grad)
+        update += shift
+        np.divide(m, update, out=update)
+        update *= coef
+        p -= update
+        if rows is not None:
+            for target, value in ((self.m, m), (self.v, v), (param, p)):
+                _put_rows(target, rows, value)
+
+
+def _put_rows(target: np.ndarray, rows: np.ndarray, value: np.ndarray) -> None:
+    """target[rows] = value for 2-D C-contiguous arrays, each row moved as one opaque item
+    (about three times faster than numpy's element-wise fancy assignment)."""
+    if target.ndim != 2 or not (target.flags.c_contiguous and value.flags.c_contiguous):
+        target[rows] = value
+        return
+    row = np.dtype((np.void, target.shape[1] * target.itemsize))
+    target.view(row).reshape(-1)[rows] = value.astype(target.dtype, copy=False).view(row).reshape(-1)
 
 
 def sparse_mlp_fit(X: sp.csr_matrix, y: np.ndarray, *, classes: int = 0, hidden: int = 64, epochs: int = 3,
@@ -69,15 +106,20 @@ def _fit(X: sp.csr_matrix, y: np.ndarray, *, classes: int, hidden: int, epochs: 
     opt = {k: _Adam(w[k].shape, lr) for k in ("W1", "b1", "W2", "b2")}
     if batch is None:  # ~200 updates in the first epoch; 2048 (the winners' start) from 400k rows on
         batch = int(np.clip(2 ** round(np.log2(max(n, 1) / 200)), 64, 2048))
+    seen, position = np.zeros(d, dtype=bool), np.zeros(d, dtype=np.int32)
     for epoch in range(epochs):
         size = batch * 2 ** epoch  # the winners' schedule: bigger batches as the fit settles
         order = rng.permutation(n)
         for start in range(0, n, size):
             idx = order[start:start + size]
             Xb = X[idx]
-            cols = np.unique(Xb.indices)
-            Xc = Xb[:, cols]
-            W1c = w["W1"][cols]
+            # the batch's features, renumbered 0..len(cols)-1 (faster than np.unique and Xb[:, cols])
+            seen[Xb.indices] = True
+            cols = np.flatnonzero(seen)
+            seen[cols] = False
+            position[cols] = np.arange(len(cols), dtype=np.int32)
+            Xc = sp.csr_matrix((Xb.data, position[Xb.indices], Xb.indptr), shape=(len(idx), len(cols)))
+            W1c = np.take(w["W1"], cols, axis=0)
             pre = Xc @ W1c + w["b1"]
             act = np.maximum(pre, 0.0)
             logits = act @ w["W2"] + w["b2"]
@@ -92,7 +134,9 @@ def _fit(X: sp.csr_matrix, y: np.ndarray, *, classes: int, hidden: int, epochs: 
             opt["W2"].step(w["W2"], act.T @ g_out)
             opt["b2"].step(w["b2"], g_out.sum(axis=0))
             opt["b1"].step(w["b1"], g_act.sum(axis=0))
-            opt["W1"].step(w["W1"], (np.asarray(Xc.T @ g_act) + l2 * W1c).astype(np.float32), rows=cols)
+            grad = np.asarray(Xc.T @ g_act, dtype=np.float32)
+            grad += l2 * W1c
+            opt["W1"].step(w["W1"], grad, rows=cols, current=W1c)
     return w
 
 
