@@ -47,8 +47,8 @@ def main() -> None:
         measured = []
         for n in sizes:
             part = frame.tail(n).reset_index(drop=True)  # the newest n rows: a shorter window
-            for backend in tokenizer._backends.values():  # each fit tokenizes from a cold cache:
-                backend.tokenize.cache_clear()  # a smaller size's titles would make the next cheaper
+            # each fit from a cold cache: a smaller size's titles would make the next one cheaper
+            tokenizer.clear_caches()
             # process_time: user + sys CPU of every thread of this process (BLAS's too); the fit
             # starts no child process, so nothing is left out
             started, cpu = time.perf_counter(), time.process_time()

@@ -29,6 +29,7 @@ from zeta_serving.maintenance.ledger import Champion, Ledger
 from zeta_serving.maintenance.loop import Maintainer
 from zeta_serving.maintenance.schedule import build_scheduler, next_runs
 from zeta_serving.store import ListingStore, make_engine
+from zeta_serving.tokenizer import clear_caches
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.usefixtures("forget_module_models")
@@ -264,23 +265,16 @@ class SkipBuild:
         return None
 
 
-def clear_token_caches():
-    import zeta_serving.tokenizer as tokenizer
-
-    for backend in tokenizer._backends.values():
-        backend.tokenize.cache_clear()
-
-
 def test_bento_that_fails_its_golden_cases_never_takes_traffic(history, tmp_path, monkeypatch, request):
     import zeta_serving.tokenizer as tokenizer
 
-    request.addfinalizer(clear_token_caches)  # after monkeypatch's undo: no poisoned cache entries
+    request.addfinalizer(clear_caches)  # after monkeypatch's undo: no poisoned cache entries
 
     # The shared code in the new bento changed: the tokenizer now drops Latin letters and digits.
     def changed_shared_code():
         original = tokenizer.normalize
         monkeypatch.setattr(tokenizer, "normalize", lambda text: "".join(c for c in original(text) if not c.isascii()))
-        clear_token_caches()
+        clear_caches()
 
     maintainer = make(history, tmp_path, **PROMOTABLE, builder=SkipBuild(after=changed_shared_code))
     result = maintainer.run("category")

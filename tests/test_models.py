@@ -207,3 +207,22 @@ def test_served_tfidf_equals_scikit_learns_transform(settings):
     assert got.shape == expected.shape and got.dtype == expected.dtype
     assert abs(expected - got).max() < 1e-6
     assert (expected != 0).nnz == (got != 0).nnz
+
+
+def test_an_mlp_fits_with_blas_on_one_thread(monkeypatch):
+    """OpenBLAS's threads only spun between the fit's small products (training/mlp.py)."""
+    import scipy.sparse as sp
+    from threadpoolctl import threadpool_info
+
+    from training import mlp
+
+    seen, real = [], mlp._fit
+
+    def spy(*args, **kwargs):
+        seen.append({pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"})
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(mlp, "_fit", spy)
+    X = sp.random(60, 30, density=0.2, format="csr", dtype=np.float32, random_state=0)
+    mlp.sparse_mlp_fit(X, np.random.default_rng(0).random(60), hidden=4, epochs=1)
+    assert seen == [{1}]

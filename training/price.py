@@ -28,7 +28,6 @@ from training.features import OneHot, ngrams, tfidf, tokenize_column
 from training.mlp import sparse_mlp_fit, sparse_mlp_predict
 from zeta_serving.tokenizer import Tokenizer, normalize
 
-STRUCTURED = ["brand", "condition", "shipping", "cat1", "cat2", "cat3", "category", "brand_cond"]
 BLENDS = np.round(np.arange(0.0, 1.01, 0.1), 2)
 
 
