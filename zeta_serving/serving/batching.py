@@ -90,6 +90,13 @@ class MicroBatcher:
             return 0.0, mean_d / mean_n
         return mean_d, mean_d / self.max_batch
 
+    def record_cost(self, size: int, seconds: float) -> None:
+        """One finished batch of `size` listings took `seconds`. Every batch records itself; a
+        service may also seed the estimate from a warm-up, and tests give it known costs."""
+        if size < 1 or seconds < 0:
+            raise ValueError("a batch has at least one listing and a duration >= 0")
+        self._costs.append((size, seconds))
+
     def estimated_wait(self, extra_items: int = 0) -> float:
         """Seconds until a request of `extra_items` listings submitted now would be answered:
         what is left of the running batch, then the queue in batches of up to max_batch."""
@@ -185,7 +192,7 @@ class MicroBatcher:
             raise exc
         finally:
             self._running_until = 0.0
-        self._costs.append((len(items), time.monotonic() - started))
+        self.record_cost(len(items), time.monotonic() - started)
         self.batches += 1
         start = 0
         for entry in batch:
