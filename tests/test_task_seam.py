@@ -72,6 +72,7 @@ def test_the_public_face_is_what_a_team_needs_to_add_a_task_or_a_deployer():
 
 def test_a_service_worker_freezes_its_models_and_drops_per_call_overheads(fifth_task, trained_store, monkeypatch):
     """A full GC pass over four loaded models took 100-250 ms, the p99 of the single routes (routes.py);
+    BentoML rebuilt each route's wrapper (inspect.signature) on every request (routes._bind_routes_once);
     scikit-learn's per-call input checks were a tenth of a one-listing suggestion (runtime.fast_sklearn), and
     OpenBLAS threads spun in every worker process (runtime.one_blas_thread)."""
     import gc
@@ -89,6 +90,10 @@ def test_a_service_worker_freezes_its_models_and_drops_per_call_overheads(fifth_
     try:
         instance = service.inner()  # what each `bentoml serve` worker does at start-up
         assert instance.models["median"] is not None
+        # BentoML's per-request lookup of the route's function is bound once, not rebuilt each time
+        route = fifth_task.method
+        assert getattr(instance, route) is getattr(instance, route)
+        assert getattr(instance, route).local is getattr(instance, route)
         assert gc.get_freeze_count() > 10_000  # the model and everything loaded with it
         assert sklearn.get_config()["skip_parameter_validation"] and sklearn.get_config()["assume_finite"]
         assert {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"} == {1}

@@ -85,17 +85,32 @@ def served_model(task: Task, module: str) -> ServedModel:
     return ServedModel(task, tag, BentoModel(tag))
 
 
+def _bind_routes_once(instance: Any, names: Sequence[str]) -> None:
+    """BentoML's server looks up `getattr(service_instance, route_name).local` on every request,
+    and APIMethod.__get__ builds a fresh wrapper around `inspect.signature` each time
+    (`_bentoml_sdk/method.py`, `_bentoml_impl/server/app.py` api_endpoint, 1.4.x): about 20 us
+    of the event loop's time a request. APIMethod is a non-data descriptor, so a bound wrapper
+    in the instance's `__dict__` is found first; it is built once here. (It is the local call:
+    these services never call their own routes through BentoML's self-proxy.)"""
+    for name in names:
+        instance.__dict__[name] = getattr(type(instance), name).__get__(instance, type(instance))
+
+
 def api_service(name: str, doc: str, served: Sequence[tuple[Task, ServedModel]], module: str) -> Any:
     """A public service with the routes of every (task, served model) pair, the models in its process."""
     namespace: dict[str, Any] = {"__module__": module, "__doc__": doc}
+    api_names: list[str] = []
     for task, model in served:
         namespace[f"{task.name}_model"] = model.bento_model  # what `bentoml build` packs
-        namespace.update(_routes(task))
+        apis = _routes(task)
+        namespace.update(apis)
+        api_names += apis
 
     def __init__(self) -> None:
         started = {task.name: model.start_checked(getattr(self, f"{task.name}_model")) for task, model in served}
         self.models = {name: pair[0] for name, pair in started.items()}
         self.selfchecks = {name: pair[1] for name, pair in started.items()}
+        _bind_routes_once(self, api_names)
         runtime.fast_sklearn()
         runtime.one_blas_thread()
         runtime.settle_heap()
