@@ -226,3 +226,12 @@ def test_an_mlp_fits_with_blas_on_one_thread(monkeypatch):
     X = sp.random(60, 30, density=0.2, format="csr", dtype=np.float32, random_state=0)
     mlp.sparse_mlp_fit(X, np.random.default_rng(0).random(60), hidden=4, epochs=1)
     assert seen == [{1}]
+
+
+def test_the_category_mlp_has_a_hidden_unit_per_node_it_chooses_between(fitted, data):
+    # A hidden layer narrower than its softmax is a bottleneck (training/category.py, hidden_units)
+    model = fitted["category"]
+    assert len(model.nodes_) > 64  # the Japanese tree's depth-2 nodes: more than the old fixed 64
+    assert model.mlp_["W1"].shape[1] == min(len(model.nodes_), 256)
+    small = MODELS["category"](hidden=16).fit(data["train"].head(800))
+    assert small.mlp_["W1"].shape[1] == 16  # an explicit width is kept

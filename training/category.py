@@ -1,8 +1,9 @@
 """Category suggestion: item name (and brand) -> top-k leaves of the category tree.
 
 Two views of a listing, multiplied: p(leaf) = p_MLP(node) x p_centroid(leaf | node).
-- A small MLP (`training.mlp`, softmax output) on TF-IDF of MeCab n-grams of the name
-  plus the brand and of character 2-4-grams of the normalised name picks the coarse node:
+- A small MLP (`training.mlp`, softmax output, a hidden unit per node up to 256) on TF-IDF
+  of MeCab n-grams of the name plus the brand and of character 2-4-grams of the normalised
+  name picks the coarse node:
   the leaves themselves when they are at most MLP_CLASSES (the Kaggle tree), else the
   deepest level with at most that many nodes (depth 2 of Mercari Japan's 7.6k leaves). A
   hidden layer sees conjunctions ("tee" with "2t" is a kids' top) that a linear model adds up.
@@ -47,7 +48,7 @@ class CategoryModel(SuggestionModel):
     greater_is_better = True
 
     def __init__(self, depth: int | None = None, k: int = 3, min_df: int = 1, calibration_share: float = 0.1,
-                 hidden: int = 64, epochs: int = 4, tokenizer: Tokenizer | None = None, random_state: int = 0):
+                 hidden: int | None = None, epochs: int = 4, tokenizer: Tokenizer | None = None, random_state: int = 0):
         self.depth = depth
         self.hidden = hidden
         self.epochs = epochs
@@ -59,6 +60,14 @@ class CategoryModel(SuggestionModel):
 
     def _tok(self) -> Tokenizer:
         return self.tokenizer if self.tokenizer is not None else Tokenizer()
+
+    def hidden_units(self) -> int:
+        """The MLP's hidden layer: `hidden`, or by default one unit per node it chooses between,
+        from 64 to 256. A layer narrower than its softmax is a bottleneck: with the 210 nodes of
+        depth 2 of the Japanese tree, 64 units picked the right node for 86% of held-out rows, 256
+        for 89% (about +1.5 points of accuracy@1 on three seeds, for twice the fit time), while
+        the 40 categories of the Kaggle stand-in gained nothing from more than 64."""
+        return self.hidden if self.hidden else int(np.clip(len(self.nodes_), 64, 256))
 
     def _targets(self, frame: pd.DataFrame) -> pd.Series:
         cats = frame["category"].fillna("").astype(str)
@@ -117,7 +126,7 @@ class CategoryModel(SuggestionModel):
             held[:] = False
         fit = ~held
         Xm = self._mlp_features(rows, X, fit=True)
-        self.mlp_ = sparse_mlp_fit(Xm[fit], self.leaf_node_[y[fit]], classes=len(self.nodes_), hidden=self.hidden,
+        self.mlp_ = sparse_mlp_fit(Xm[fit], self.leaf_node_[y[fit]], classes=len(self.nodes_), hidden=self.hidden_units(),
                                    epochs=self.epochs, random_state=self.random_state)
         self.sharpness_, self.prior_weight_, self.temperature_ = 20.0, 0.5, 1.0
         if held.any():
