@@ -2,18 +2,20 @@
 
   python bench/serve.py [--seconds 10] [--connections 1 8 32 128] [--serve all|per-model|both]
                         [--stall-seconds 60] [--overload-connections 256] [--json FILE]
-                        [--before SOURCE_TREE] [--home DIR]
+                        [--before SOURCE_TREE] [--home DIR] [--up]
 
 Trains the models on synthetic listings into a private BENTOML_HOME, then:
   (b) in-process  listings/s of each model's predict on batches of 1, 32, 128 and 256 (the limit)
   (a) fastapi     bench/fastapi_app.py under uvicorn with 1 and with 2 workers (the stronger is the peer)
   (c) bento       `bentoml serve` of the all-in-one service (`all`) and/or the per-model services
   (d) bento-before the same bento from another checkout (--before, e.g. a worktree of an older commit)
+  (e) zeta-up     `zeta up --port N` on the bench home's store and champions (--up): the embedded
+                  default as users run it, its front port proxying to the local deployment
 All servers run at once and each (endpoint, level) is measured on each server in turn, so the
 machine's noise hits them alike: compare the ratios. wrk runs one thread; each level cycles through
 its own fresh bodies (varied generated listings), so the tokenizer cache is cold at its start.
-Then, on the bento only: batch routes (256 listings a request) as listings/s against the in-process
-limit; p99 at half its peak rate (wrk holding a fixed rate); a stall check (no request over 1 s at 32
+Then, on the bento (and zeta-up) only: batch routes (256 listings a request) as listings/s against
+the in-process limit; p99 at half its peak rate (wrk holding a fixed rate); a stall check (no request over 1 s at 32
 connections); overload (256 connections: status counts, socket errors, and, from a sequential probe
 beside wrk, the latency of admitted answers and of 503s).
 """
@@ -117,7 +119,7 @@ def stop(proc: subprocess.Popen) -> None:
         pass
 
 
-def servers(mode: str, before: Path | None = None) -> dict[str, dict[str, list[str]]]:
+def servers(mode: str, before: Path | None = None, up: bool = False) -> dict[str, dict[str, list[str]]]:
     """name -> {task -> command}; {port} is filled in per task."""
     uvicorn = [sys.executable, "-m", "uvicorn", "bench.fastapi_app:app", "--port", "{port}", "--log-level", "warning"]
     all_tasks = {task: None for task in ROUTES}
@@ -130,18 +132,20 @@ def servers(mode: str, before: Path | None = None) -> dict[str, dict[str, list[s
         out["bento-model"] = {task: bento + [SERVICES[task]] for task in ROUTES}
     if before:
         out["bento-before"] = dict.fromkeys(all_tasks, bento + ["services.all.service:Suggest"])
+    if up:  # the embedded default as users run it: zeta up's front port before its local backends
+        out["zeta-up"] = dict.fromkeys(all_tasks, [str(BIN / "zeta"), "up", "--port", "{port}"])
     return out
 
 
 class Fleet:
     """Every server up at once; url(name, task) is where that server answers that task."""
 
-    def __init__(self, mode: str, env: dict, before: Path | None = None) -> None:
+    def __init__(self, mode: str, env: dict, before: Path | None = None, up: bool = False) -> None:
         self.procs: list[subprocess.Popen] = []
         self.urls: dict[tuple[str, str], str] = {}
         port = 3941
         try:
-            for name, per_task in servers(mode, before).items():
+            for name, per_task in servers(mode, before, up).items():
                 # The older checkout's modules come first on its path, whatever is installed.
                 server_env = {**env, "PYTHONPATH": str(before)} if name == "bento-before" else env
                 cwd = before if name == "bento-before" else ROOT
@@ -157,7 +161,7 @@ class Fleet:
         except BaseException:
             self.close()
             raise
-        self.names = list(servers(mode, before))
+        self.names = list(servers(mode, before, up))
 
     def close(self) -> None:
         for proc in self.procs:
@@ -193,6 +197,8 @@ def main() -> None:
     ap.add_argument("--connections", type=int, nargs="+", default=[1, 8, 32, 128])
     ap.add_argument("--tasks", nargs="+", default=list(ROUTES), choices=list(ROUTES))
     ap.add_argument("--serve", choices=["all", "per-model", "both"], default="all")
+    ap.add_argument("--up", action="store_true",
+                    help="also `zeta up` on the bench home's store: its front port, measured like a bento")
     ap.add_argument("--stall-seconds", type=float, default=60, help="0 skips the stall check")
     ap.add_argument("--overload-connections", type=int, default=256, help="0 skips the overload check")
     ap.add_argument("--train-rows-per-day", type=int, default=1500)
@@ -222,8 +228,8 @@ def main() -> None:
                     "stall": {}, "overload": {}}
     print("in-process listings/s:", json.dumps(report["in_process"]), flush=True)
 
-    fleet = Fleet(args.serve, {**os.environ}, args.before.resolve() if args.before else None)
-    bentos = [n for n in fleet.names if n.startswith("bento")]
+    fleet = Fleet(args.serve, {**os.environ}, args.before.resolve() if args.before else None, args.up)
+    bentos = [n for n in fleet.names if n.startswith("bento") or n == "zeta-up"]
     try:
         for task in args.tasks:
             for c in args.connections:
@@ -294,7 +300,7 @@ def print_tables(report: dict, names: list[str], args) -> None:
     print("\nratio to the stronger FastAPI (1 or 2 workers), requests/s:")
     header = " | ".join(f"c={c}" for c in args.connections)
     print(f"| bento | endpoint | {header} |\n| --- | --- |{' --- |' * len(args.connections)}")
-    for name in (n for n in names if n.startswith("bento")):
+    for name in (n for n in names if n.startswith("bento") or n == "zeta-up"):
         for task in args.tasks:
             cells = []
             for c in args.connections:
