@@ -137,6 +137,17 @@ def servers(mode: str, before: Path | None = None, up: bool = False) -> dict[str
     return out
 
 
+def every_route_answers(url: str, seconds: float = 300) -> None:
+    """Until each task's route answers 200: zeta up deploys its models one after another."""
+    sample = {task: bodies[0] for task, bodies in listing_bodies(1, 0).items()}
+    deadline = time.monotonic() + seconds
+    for task, route in ROUTES.items():
+        while httpx.post(url + route, json=sample[task], timeout=30).status_code != 200:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{url}{route} does not answer")
+            time.sleep(1)
+
+
 class Fleet:
     """Every server up at once; url(name, task) is where that server answers that task."""
 
@@ -158,6 +169,8 @@ class Fleet:
                         started[key] = f"http://127.0.0.1:{port}"
                         port += 1
                     self.urls[(name, task)] = started[key]
+                if name == "zeta-up":  # its /readyz passes once the first model is deployed
+                    every_route_answers(self.urls[(name, next(iter(per_task)))])
         except BaseException:
             self.close()
             raise
