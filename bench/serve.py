@@ -278,7 +278,7 @@ def main() -> None:
                                                                    args.overload_connections, args.seconds)
     finally:
         fleet.close()
-    print_tables(report, fleet.names, args)
+    print_tables(report, bentos, args)
     if args.json:
         args.json.write_text(json.dumps(report, indent=1))
 
@@ -304,7 +304,7 @@ def overload(url: str, route: str, bodies: Bodies, connections: int, seconds: fl
     return out
 
 
-def print_tables(report: dict, names: list[str], args) -> None:
+def print_tables(report: dict, bentos: list[str], args) -> None:
     print("\n| server | endpoint | c | req/s | p50 ms | p99 ms | max ms | errors |\n| --- | --- | --- | --- | --- | --- | --- | --- |")
     for key, r in report["levels"].items():
         name, task, c = key.split("/")
@@ -313,7 +313,7 @@ def print_tables(report: dict, names: list[str], args) -> None:
     print("\nratio to the stronger FastAPI (1 or 2 workers), requests/s:")
     header = " | ".join(f"c={c}" for c in args.connections)
     print(f"| bento | endpoint | {header} |\n| --- | --- |{' --- |' * len(args.connections)}")
-    for name in (n for n in names if n.startswith("bento") or n == "zeta-up"):
+    for name in bentos:
         for task in args.tasks:
             cells = []
             for c in args.connections:
