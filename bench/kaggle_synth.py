@@ -17,6 +17,7 @@ model cannot. What this generator cannot show is the real vocabulary's long tail
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -213,6 +214,47 @@ def generate(rows: int, seed: int = 0) -> pd.DataFrame:
     # undated rows get a time by file order, as `zeta load --format mercari-kaggle` does
     frame["listed_at"] = pd.date_range("2026-01-01", periods=rows, freq=pd.Timedelta(days=30) / max(rows, 1), tz="UTC")
     return frame[COLUMNS]
+
+
+def _category_prior(seed: int) -> np.ndarray:
+    # the first draw of `generate`'s generator: the categories' shares, in CATEGORIES order
+    cat_w = np.random.default_rng(seed).permutation(1.0 / (np.arange(len(CATEGORIES)) + 2.0) ** 0.7)
+    return cat_w / cat_w.sum()
+
+
+def category_traces(seed: int = 0):
+    """p(category, trace) for every trace: (brand, item noun, which of the two phone words are
+    written, whether a size is), one array over CATEGORIES each, from `generate`'s own draws.
+
+    The trace is all a listing's name and brand say about its category: every other word of the
+    name (colour, price word, lot, the brand's own words given the brand, case) is drawn the same
+    way whatever the category. So no model that reads the name and brand can beat the Bayes rule
+    on the trace, and `category_ceiling` bounds their accuracy from above."""
+    cats, prior = list(CATEGORIES), _category_prior(seed)
+    sellers = [[b for b, (where, _) in BRANDS.items() if c in where] for c in cats]
+    nouns = sorted({n for _, _, ns in CATEGORIES.values() for n in ns})
+    phone = [c in PHONE_LIKE for c in cats]
+    sized = [c.startswith(("Women/", "Men/", "Kids/")) for c in cats]
+    for brand, noun, phone_words, size in itertools.product([""] + list(BRANDS), nouns, range(4), (False, True)):
+        joint = np.zeros(len(cats))
+        for i, c in enumerate(cats):
+            if sellers[i]:
+                p_brand = 0.38 if brand == "" else (0.62 / len(sellers[i]) if brand in sellers[i] else 0.0)
+            else:
+                p_brand = 1.0 if brand == "" else 0.0
+            item_nouns = CATEGORIES[c][2]
+            p_noun = item_nouns.count(noun) / len(item_nouns)
+            # storage and carrier word, each written with p 0.85 (phone_words: bit 0 storage, bit 1 carrier)
+            shown = [(phone_words >> k) & 1 for k in (0, 1)]
+            p_phone = math.prod(0.85 if s else 0.15 for s in shown) if phone[i] else float(phone_words == 0)
+            p_size = (0.4 if size else 0.6) if sized[i] else float(not size)
+            joint[i] = prior[i] * p_brand * p_noun * p_phone * p_size
+        yield (brand, noun, phone_words, size), joint
+
+
+def category_ceiling(seed: int = 0) -> float:
+    """The Bayes-optimal accuracy@1 of a category model on this generator's name and brand."""
+    return float(sum(joint.max() for _, joint in category_traces(seed)))
 
 
 def write_tsv(frame: pd.DataFrame, path: str) -> None:

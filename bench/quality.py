@@ -22,8 +22,9 @@ character 2-4-grams of the normalised name, one-hot brand, condition, shipping a
             (brands seen twice or more and "no brand" as classes; as for category, SGD one-vs-rest
             when the classes are many)
 Also printed: the price range's coverage (80% nominal) and the category model's expected
-calibration error (ECE, 15 bins of top-1 probability) on the test split, and fit CPU seconds
-(user + sys of this process, all threads).
+calibration error (ECE, 15 bins of top-1 probability) on the test split, fit CPU seconds
+(user + sys of this process, all threads), and on `kaggle` the category ceiling: the Bayes-optimal
+accuracy@1 of any model of the name and brand on that generator (`kaggle_synth.category_ceiling`).
 """
 
 from __future__ import annotations
@@ -199,9 +200,13 @@ def run(name, train, test, args, lines):
         grid = [1e-6, 1e-5] if many else [3.0, 10.0, 30.0]
         (strength, _), _ = timed(lambda: tune(lambda a, b, g: logistic_accuracy(a, b, g, many), grid, small, max))
         base, t_base = timed(lambda: logistic_accuracy(small, test, strength, many))
+        ceiling = ""
+        if name == "kaggle":  # what any model of the name and brand can reach on this generator
+            bound = kaggle_synth.category_ceiling(args.seed)
+            ceiling = f"; Bayes ceiling {bound:.4f} ({(bound - base) * 100:+.1f} points over the baseline)"
         lines.append((name, "category", "accuracy@1", report["accuracy@1"], t_cat, base, t_base,
                       f"{'SGD alpha' if many else 'lbfgs C'}={strength} on {len(small)} rows; "
-                      f"ECE {report['ece']:.3f}, accuracy@3 {report['accuracy@3']:.3f}"))
+                      f"ECE {report['ece']:.3f}, accuracy@3 {report['accuracy@3']:.3f}{ceiling}"))
     if "tag" not in args.skip and sum(len(t) for t in train["tags"]) > 0:
         tag, t_tag = timed(lambda: TagModel().fit(train))
         ours = tag.score(test)

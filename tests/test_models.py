@@ -235,3 +235,38 @@ def test_the_category_mlp_has_a_hidden_unit_per_node_it_chooses_between(fitted, 
     assert model.mlp_["W1"].shape[1] == min(len(model.nodes_), 256)
     small = MODELS["category"](hidden=16).fit(data["train"].head(800))
     assert small.mlp_["W1"].shape[1] == 16  # an explicit width is kept
+
+
+def _unseen_named_leaves(model, train: pd.DataFrame, count: int) -> list[str]:
+    """Leaves of the shipped tree no training row has, under a node the rows reach, whose last name
+    is no other leaf's (so a title naming it names one leaf)."""
+    from training.category import tree_leaves
+
+    tree = pd.Series(tree_leaves())
+    last = tree.str.split("/").str[-1]
+    unique_last = tree[last.map(last.value_counts()) == 1]
+    nodes = set(model.nodes_)
+    candidates = [leaf for leaf in unique_last if leaf not in set(train["category"])
+                  and "/".join(leaf.split("/")[:2]) in nodes and "その他" not in leaf]
+    return candidates[::max(1, len(candidates) // count)][:count]
+
+
+def test_a_leaf_no_listing_has_shown_is_suggested_when_the_title_names_it(fitted, data):
+    model, train = fitted["category"], data["train"]
+    leaves = _unseen_named_leaves(model, train, 30)
+    assert len(leaves) == 30
+    titles = pd.DataFrame({"name": [f"{leaf.split('/')[-1]} 美品" for leaf in leaves], "brand": ""})
+    answers = [[c["category"] for c in row["categories"]] for row in model.predict(titles, k=3)]
+    found = sum(leaf in top for leaf, top in zip(leaves, answers))
+    assert found >= 20, list(zip(leaves, answers))  # most: some names are also other leaves' words
+    # Without the names, such a leaf is not even a class the model knows.
+    blind = MODELS["category"](leaf_names=False).fit(train)
+    assert not set(leaves) & set(blind.classes_)
+    assert set(blind.classes_) == set(train["category"])
+
+
+def test_the_tree_adds_no_leaves_to_categories_it_does_not_hold(data):
+    # Categories of another tree (the Kaggle layout's, say): only the training rows' leaves.
+    rows = data["train"].head(800).assign(category=lambda f: "Other/" + f["category"])
+    model = MODELS["category"]().fit(rows)
+    assert set(model.classes_) == set(rows["category"])

@@ -11,6 +11,11 @@ Two views of a listing, multiplied: p(leaf) = p_MLP(node) x p_centroid(leaf | no
   (a popular leaf needs less evidence) ranks the leaves inside a node: it needs only a few
   listings per leaf, fits in one sparse product and stays sparse, where a softmax over 7.6k
   leaves would not fit a 10-minute budget at 1M listings.
+- Every leaf of the shipped tree under a node the training rows reach can be suggested, not only
+  those the training rows show (`leaf_names`): a leaf's own names ("帽子 ハンチング") count as one
+  more listing of it in its centroid. A store never holds every leaf of a 7.6k-leaf tree (a month
+  of 24k listings shows 3k), and sellers name the item the leaf is named after; a leaf with
+  listings is still ranked by them, its name weighing as much as one of them.
 Calibration: the centroid softmax's sharpness and prior weight and the MLP's temperature are
 chosen for the likelihood of rows held out of the MLP and of a first centroid fit, so the
 probabilities are honest (the report gives the expected calibration error, `ece`).
@@ -19,6 +24,9 @@ Score: accuracy@1 (also @3), higher is better.
 """
 
 from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
 
 import numpy as np
 import pandas as pd
@@ -39,6 +47,14 @@ PRIOR_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25)
 CALIBRATION_ROWS = 3000
 MLP_CLASSES = 500
 TEMPERATURES = (0.5, 0.7, 0.85, 1.0, 1.2, 1.5)
+TREE_SHARE = 0.9  # the training rows' share in the shipped tree above which its other leaves join
+
+
+@lru_cache(maxsize=1)
+def tree_leaves() -> tuple[str, ...]:
+    """The shipped category tree's leaf paths (Mercari Japan, 7,624 leaves)."""
+    lines = resources.files("zeta_serving").joinpath("data/categories.tsv").read_text(encoding="utf-8").splitlines()
+    return tuple(line.split("\t")[2] for line in lines[1:] if line.strip())
 
 
 class CategoryModel(SuggestionModel):
@@ -48,8 +64,10 @@ class CategoryModel(SuggestionModel):
     greater_is_better = True
 
     def __init__(self, depth: int | None = None, k: int = 3, min_df: int = 1, calibration_share: float = 0.1,
-                 hidden: int | None = None, epochs: int = 4, tokenizer: Tokenizer | None = None, random_state: int = 0):
+                 hidden: int | None = None, epochs: int = 4, leaf_names: bool = True, tokenizer: Tokenizer | None = None,
+                 random_state: int = 0):
         self.depth = depth
+        self.leaf_names = leaf_names
         self.hidden = hidden
         self.epochs = epochs
         self.k = k
@@ -99,23 +117,31 @@ class CategoryModel(SuggestionModel):
     def fit(self, frame: pd.DataFrame) -> "CategoryModel":
         rows = self.check_trainable(frame)
         docs = name_and_brand(self._tok(), rows)
-        self.vectorizer_ = TfidfVectorizer(analyzer=ngrams, min_df=self.min_df, sublinear_tf=True,
-                                           dtype=np.float32)
-        X = self.vectorizer_.fit_transform(docs)
-        self.leaves_, y = np.unique(rows["category"].astype(str).to_numpy(dtype=str), return_inverse=True)
+        cats = rows["category"].astype(str).to_numpy(dtype=str)
+        seen = np.unique(cats)
+        # The MLP learns the coarsest level with at most MLP_CLASSES nodes (the leaves themselves
+        # when there are few): a softmax over 7.6k leaves would cost too much per row.
+        depth = max(d for d in range(1, 7) if d == 1 or len(set(category_levels(pd.Series(seen), d))) <= MLP_CLASSES)
+        named = self.leaf_names and np.isin(cats, tree_leaves()).mean() >= TREE_SHARE
+        self.leaves_ = np.unique(np.concatenate([seen, self._unseen_leaves(seen, depth)])) if named else seen
+        y = np.searchsorted(self.leaves_, cats)
         self.classes_, group = np.unique(self._targets(pd.DataFrame({"category": self.leaves_})).to_numpy(dtype=str),
                                          return_inverse=True)
         self.leaf_to_class_ = sp.csr_matrix((np.ones(len(group), dtype=np.float32), (np.arange(len(group)), group)),
                                             shape=(len(self.leaves_), len(self.classes_)))
-        # The MLP learns the coarsest level with at most MLP_CLASSES nodes (the leaves themselves
-        # when there are few): a softmax over 7.6k leaves would cost too much per row.
-        depth = max(d for d in range(1, 7) if d == 1 or
-                    len(set(category_levels(pd.Series(self.leaves_), d))) <= MLP_CLASSES)
         self.nodes_, self.leaf_node_ = np.unique(category_levels(pd.Series(self.leaves_), depth).to_numpy(dtype=str),
                                                  return_inverse=True)
         self.leaf_to_node_ = sp.csr_matrix((np.ones(len(self.leaves_), dtype=np.float32),
                                             (np.arange(len(self.leaves_)), self.leaf_node_)),
                                            shape=(len(self.leaves_), len(self.nodes_)))
+        self.vectorizer_ = TfidfVectorizer(analyzer=ngrams, min_df=self.min_df, sublinear_tf=True,
+                                           dtype=np.float32)
+        # Each leaf's names are one more document of the corpus, so the vocabulary knows a word
+        # only the tree has ("雲形定規") and its weight reflects how many leaves share it.
+        names = self._name_documents(depth) if named else []
+        self.vectorizer_.fit(docs + names)
+        X = tfidf(self.vectorizer_, docs)
+        self.names_ = tfidf(self.vectorizer_, names) if named else None
         self.char_vec_ = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), min_df=3, sublinear_tf=True,
                                          max_features=100_000, dtype=np.float32)
         # Calibration (softmax sharpness, prior weight, the MLP's temperature) on rows held out of
@@ -126,7 +152,12 @@ class CategoryModel(SuggestionModel):
             held[:] = False
         fit = ~held
         Xm = self._mlp_features(rows, X, fit=True)
-        self.mlp_ = sparse_mlp_fit(Xm[fit], self.leaf_node_[y[fit]], classes=len(self.nodes_), hidden=self.hidden_units(),
+        Xfit, yfit = Xm[fit], self.leaf_node_[y[fit]]
+        if self.names_ is not None:  # the MLP learns each leaf's names as a listing of its node
+            texts = pd.DataFrame({"name": self._name_texts(depth)})
+            Xfit = sp.vstack([Xfit, self._mlp_features(texts, self.names_)], format="csr")
+            yfit = np.concatenate([yfit, self.leaf_node_])
+        self.mlp_ = sparse_mlp_fit(Xfit, yfit, classes=len(self.nodes_), hidden=self.hidden_units(),
                                    epochs=self.epochs, random_state=self.random_state)
         self.sharpness_, self.prior_weight_, self.temperature_ = 20.0, 0.5, 1.0
         if held.any():
@@ -141,10 +172,29 @@ class CategoryModel(SuggestionModel):
         self.n_train_ = len(rows)
         return self
 
+    @staticmethod
+    def _unseen_leaves(seen: np.ndarray, depth: int) -> np.ndarray:
+        """Leaves of the shipped tree no training row has, under a node the training rows reach:
+        suggested from their names alone."""
+        tree = np.asarray(tree_leaves(), dtype=str)
+        nodes = set(category_levels(pd.Series(seen), depth))
+        unseen = tree[~np.isin(tree, seen)]
+        return unseen[category_levels(pd.Series(unseen), depth).isin(nodes).to_numpy()]
+
+    def _name_texts(self, depth: int) -> list[str]:
+        """Each leaf's own names below its node ("帽子 ハンチング")."""
+        return [" ".join(p.split("/")[depth:]) or p.split("/")[-1] for p in self.leaves_]
+
+    def _name_documents(self, depth: int) -> list[list[str]]:
+        return self._tok().tokenize_many(self._name_texts(depth))
+
     def _fit_centroids(self, X: sp.csr_matrix, y: np.ndarray) -> None:
         Y = sp.csr_matrix((np.ones(len(y), dtype=np.float32), (y, np.arange(len(y)))),
                           shape=(len(self.leaves_), len(y)))
-        self.centroids_ = normalize(Y @ X).T.tocsr().astype(np.float32)  # feature x class
+        sums = Y @ X
+        if self.names_ is not None:  # a leaf's names count as one more listing of it
+            sums = sums + self.names_
+        self.centroids_ = normalize(sums).T.tocsr().astype(np.float32)  # feature x class
         counts = np.bincount(y, minlength=len(self.leaves_)) + 0.5  # a leaf absent from this fit: not log(0)
         self.log_prior_ = np.log(counts / counts.sum()).astype(np.float32)
 
