@@ -13,7 +13,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from training.features import ngrams, tfidf
+from training.features import _top_k_partition, ngrams, tfidf, top_k
 from zeta_serving import registry, synth, tasks
 from zeta_serving.maintenance.stats import bootstrap
 
@@ -270,3 +270,16 @@ def test_the_tree_adds_no_leaves_to_categories_it_does_not_hold(data):
     rows = data["train"].head(800).assign(category=lambda f: "Other/" + f["category"])
     model = MODELS["category"]().fit(rows)
     assert set(model.classes_) == set(rows["category"])
+
+
+@pytest.mark.parametrize("shape,k", [((128, 7566), 3), ((1, 7566), 3), ((64, 50), 5), ((10, 3), 3), ((5, 900), 8),
+                                     ((5, 900), 20), ((0, 40), 3)])
+def test_top_k_answers_exactly_as_a_partition_of_every_row_and_leaves_the_scores_alone(shape, k):
+    rng = np.random.default_rng(0)
+    scores = rng.random(shape).astype(np.float32)
+    scores[:, ::7] = 0.0  # exact ties where probabilities underflow
+    if len(scores):
+        scores[0, : k + 2] = 0.5  # and a tie among the best of one row
+    before = scores.copy()
+    assert (top_k(scores, k) == _top_k_partition(scores, k)).all()
+    assert (scores == before).all()

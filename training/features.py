@@ -72,12 +72,42 @@ def tfidf(vectorizer: TfidfVectorizer, docs: list) -> sp.csr_matrix:
     return sp.csr_matrix((data, cols, np.asarray(indptr, dtype=np.int32)), shape=(len(docs), len(vocabulary)))
 
 
-def top_k(scores: np.ndarray, k: int) -> np.ndarray:
-    """Column indices of the k largest scores per row, best first."""
-    k = min(k, scores.shape[1])
+SMALL_K = 8  # up to this k, top_k takes k + 1 argmax passes instead of partitioning every row
+
+
+def _top_k_partition(scores: np.ndarray, k: int) -> np.ndarray:
     part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
     order = np.argsort(-np.take_along_axis(scores, part, axis=1), axis=1)
     return np.take_along_axis(part, order, axis=1)
+
+
+def top_k(scores: np.ndarray, k: int) -> np.ndarray:
+    """Column indices of the k largest scores per row, best first.
+
+    For a small k over many columns (3 of 7.6k leaves) a few argmax passes are several times
+    faster than partitioning each row. Where a row has an exact tie among its best k + 1
+    scores, it is partitioned as before: without ties the best k and their order are unique,
+    so both ways give the same answer and a model's recorded golden answers still hold."""
+    k = min(k, scores.shape[1])
+    if k > SMALL_K or k >= scores.shape[1] or not np.issubdtype(scores.dtype, np.floating) or not scores.size:
+        return _top_k_partition(scores, k)
+    rows = np.arange(scores.shape[0])
+    idx = np.empty((scores.shape[0], k + 1), dtype=np.intp)
+    vals = np.empty((scores.shape[0], k + 1), dtype=scores.dtype)
+    taken = 0
+    try:
+        for taken in range(1, k + 2):  # mask each best score in place, then put them all back
+            best = scores.argmax(axis=1)
+            idx[:, taken - 1], vals[:, taken - 1] = best, scores[rows, best]
+            scores[rows, best] = -np.inf
+    finally:
+        for j in range(taken):
+            scores[rows, idx[:, j]] = vals[:, j]
+    out = idx[:, :k]
+    tied = (vals[:, :-1] == vals[:, 1:]).any(axis=1) | np.isnan(vals).any(axis=1)
+    if tied.any():
+        out[tied] = _top_k_partition(scores[tied], k)
+    return np.ascontiguousarray(out)
 
 
 def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, bins: int = 15) -> float:
