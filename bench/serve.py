@@ -12,7 +12,8 @@ Trains the models on synthetic listings into a private BENTOML_HOME, then:
   (e) zeta-up     `zeta up --port N` on the bench home's store and champions (--up): the embedded
                   default as users run it, its front port proxying to the local deployment
 All servers run at once and each (endpoint, level) is measured on each server in turn, so the
-machine's noise hits them alike: compare the ratios. wrk runs one thread; each level cycles through
+machine's noise hits them alike: compare the ratios. Each server first gets the same warm-up
+(--warmup-seconds of 8 connections per route, on bodies no level uses). wrk runs one thread; each level cycles through
 its own fresh bodies (varied generated listings), so the tokenizer cache is cold at its start.
 Then, on the bento (and zeta-up) only: batch routes (256 listings a request) as listings/s against
 the in-process limit; p99 at half its peak rate (wrk holding a fixed rate); a stall check (no request over 1 s at 32
@@ -212,6 +213,7 @@ def main() -> None:
     ap.add_argument("--serve", choices=["all", "per-model", "both"], default="all")
     ap.add_argument("--up", action="store_true",
                     help="also `zeta up` on the bench home's store: its front port, measured like a bento")
+    ap.add_argument("--warmup-seconds", type=float, default=3, help="per server and route, before measuring (0: none)")
     ap.add_argument("--stall-seconds", type=float, default=60, help="0 skips the stall check")
     ap.add_argument("--overload-connections", type=int, default=256, help="0 skips the overload check")
     ap.add_argument("--train-rows-per-day", type=int, default=1500)
@@ -244,6 +246,14 @@ def main() -> None:
     fleet = Fleet(args.serve, {**os.environ}, args.before.resolve() if args.before else None, args.up)
     bentos = [n for n in fleet.names if n.startswith("bento") or n == "zeta-up"]
     try:
+        if args.warmup_seconds:
+            # Every server alike, before anything counts: a process's first requests pay for its
+            # lazy imports and first code paths, which fell on whichever level came first. The
+            # warm-up has bodies of its own, so each level still starts with a cold tokenizer cache.
+            warm = bodies.next()
+            for task in args.tasks:
+                for name in fleet.names:
+                    wrk.run(fleet.urls[(name, task)], ROUTES[task], warm[task], 8, args.warmup_seconds)
         for task in args.tasks:
             for c in args.connections:
                 level = bodies.next()[task]

@@ -248,3 +248,34 @@ def test_the_fitted_cost_is_a_line_through_the_recent_batches():
     assert batcher.batch_cost() == pytest.approx((0.010, 0.002), rel=1e-6)
     with pytest.raises(ValueError):
         batcher.record_cost(0, 0.1)
+
+
+def test_with_inline_single_a_lone_request_runs_on_the_loop_and_everything_else_in_the_thread():
+    threads: list[tuple[int, int]] = []
+
+    def model(items: list) -> list:
+        threads.append((len(items), threading.get_ident()))
+        if "bad" in items:
+            raise ValueError("bad input")
+        return [f"out-{item}" for item in items]
+
+    alone = [True]
+    batcher = MicroBatcher(model, inline_single=lambda: alone[0])
+
+    async def main():
+        loop_thread = threading.get_ident()
+        lone = await batcher.submit(["a"])
+        pair = await asyncio.gather(batcher.submit(["b"]), batcher.submit(["c"]))  # queued together: one batch
+        many = await batcher.submit(["d", "e"])
+        with pytest.raises(ValueError):
+            await batcher.submit(["bad"])  # a lone listing's failure is still its caller's
+        alone[0] = False  # other requests in flight: even a batch of one goes to the thread
+        crowded = await batcher.submit(["f"])
+        return loop_thread, lone, pair, many + crowded
+
+    loop_thread, lone, pair, many = run(main())
+    assert (lone, pair, many) == (["out-a"], [["out-b"], ["out-c"]], ["out-d", "out-e", "out-f"])
+    assert [n for n, _ in threads] == [1, 2, 2, 1, 1]
+    on_loop = [n for n, ident in threads if ident == loop_thread]
+    assert on_loop == [1, 1]  # the lone listings; both batches of two ran in the worker thread
+    assert MicroBatcher(model).inline_single is None  # off unless asked: the other tests hold the thread

@@ -131,3 +131,20 @@ def test_a_refusal_reads_no_body_and_never_reaches_the_app():
     assert reached == ["/metrics"]
     assert sent[0]["status"] == 503 and dict(sent[0]["headers"])[b"retry-after"].isdigit()
     assert b"overloaded" in sent[1]["body"]
+
+
+def test_requests_inside_counts_what_the_middleware_admitted_until_it_is_answered():
+    # What the batcher asks before it runs a lone listing on the event loop (inprocess._alone)
+    seen = []
+
+    async def app(scope, receive, send):
+        seen.append((scope["path"], shedding.requests_inside(), inprocess._alone()))
+
+    middleware = SheddingMiddleware(app, routes=["/price"], budget_ms=2000)
+    before = shedding.requests_inside()
+    asyncio.run(middleware({"type": "http", "path": "/price"}, None, None))
+    asyncio.run(middleware({"type": "http", "path": "/metrics"}, None, None))
+    assert seen == [("/price", before + 1, before == 0), ("/metrics", before, before <= 1)]
+    middleware.admission.inside = 3  # three suggestions in flight: none of them is alone
+    assert shedding.requests_inside() == before + 3 and not inprocess._alone()
+    middleware.admission.inside = 0

@@ -19,6 +19,7 @@ Settings (environment, read when a service module is imported):
   ZETA_LATENCY_BUDGET_MS  past this estimated wait a request gets 503 (default 2000)
   ZETA_SERVE_WORKERS      processes per service (default: the CPUs this process may use)
   ZETA_ADAPTIVE_BATCHING  0 = every request runs alone (for benchmarks and debugging)
+  ZETA_INLINE_SINGLE      0 = a lone request's listing runs in the worker thread too (default: on the loop)
   ZETA_ACCESS_LOG=1       BentoML's per-request access log (off: it costs as much as the model)
   ZETA_TRACING=1          keep OpenTelemetry spans on the suggestion routes (off unless asked)
 """
@@ -32,7 +33,7 @@ from starlette.responses import Response
 
 from zeta_serving.serving.batching import MicroBatcher, Overloaded
 from zeta_serving.serving.schemas import MAX_BATCH
-from zeta_serving.serving.shedding import SheddingMiddleware, refusal_body
+from zeta_serving.serving.shedding import SheddingMiddleware, refusal_body, requests_inside
 
 LATENCY_BUDGET_MS = 2000  # what a listing form can wait for a suggestion
 TIMEOUT_S = 30
@@ -90,12 +91,18 @@ def overloaded(exc: Overloaded) -> Response:
                     headers={"Retry-After": str(exc.retry_after)})
 
 
+def _alone() -> bool:
+    """No other suggestion request is inside this process (the shedding middleware counts them)."""
+    return requests_inside() <= 1
+
+
 class InProcessModel:
     """One task's model in this process: concurrent requests are batched into one predict call."""
 
     def __init__(self, name: str, predict_batch: Callable[[list], Sequence[Any]], batching: bool = True) -> None:
         self.batcher = MicroBatcher(predict_batch, max_batch=MAX_BATCH if batching else 1,
-                                    budget_ms=latency_budget_ms(), name=name)
+                                    budget_ms=latency_budget_ms(), name=name,
+                                    inline_single=_alone if batching and _flag("ZETA_INLINE_SINGLE", "1") else None)
 
     async def one(self, listing: Any) -> Response:
         try:

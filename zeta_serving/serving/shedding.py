@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import math
 import time
+import weakref
 from typing import Any, Callable, Sequence
 
 WINDOW_S = 0.25  # busy seconds per rate sample
@@ -70,6 +71,15 @@ class Admission:
         self._done += 1
 
 
+_ADMISSIONS: "weakref.WeakSet[Admission]" = weakref.WeakSet()  # every live shedding middleware's here
+
+
+def requests_inside() -> int:
+    """Suggestion requests inside this process now (admitted, not yet answered), from the moment
+    their headers arrive: also those whose bodies are still being read and validated."""
+    return sum(admission.inside for admission in _ADMISSIONS)
+
+
 class SheddingMiddleware:
     """ASGI middleware: requests to `routes` go through one `Admission` per process."""
 
@@ -77,6 +87,7 @@ class SheddingMiddleware:
         self.app = app
         self.paths = frozenset(p for route in routes for p in (route, f"{route}/batch"))
         self.admission = Admission(budget_ms)
+        _ADMISSIONS.add(self.admission)
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         if scope["type"] != "http" or scope["path"] not in self.paths:
