@@ -223,8 +223,8 @@ def _category_prior(seed: int) -> np.ndarray:
 
 
 def category_traces(seed: int = 0):
-    """p(category, trace) for every trace: (brand, item noun, which of the two phone words are
-    written, whether a size is), one array over CATEGORIES each, from `generate`'s own draws.
+    """p(category, trace) for every trace: (brand, item noun, whether the phone words are written,
+    whether a size is), one array over CATEGORIES each, from `generate`'s own draws.
 
     The trace is all a listing's name and brand say about its category: every other word of the
     name (colour, price word, lot, the brand's own words given the brand, case) is drawn the same
@@ -235,7 +235,7 @@ def category_traces(seed: int = 0):
     nouns = sorted({n for _, _, ns in CATEGORIES.values() for n in ns})
     phone = [c in PHONE_LIKE for c in cats]
     sized = [c.startswith(("Women/", "Men/", "Kids/")) for c in cats]
-    for brand, noun, phone_words, size in itertools.product([""] + list(BRANDS), nouns, range(4), (False, True)):
+    for brand, noun, phone_words, size in itertools.product([""] + list(BRANDS), nouns, (False, True), (False, True)):
         joint = np.zeros(len(cats))
         for i, c in enumerate(cats):
             if sellers[i]:
@@ -244,9 +244,8 @@ def category_traces(seed: int = 0):
                 p_brand = 1.0 if brand == "" else 0.0
             item_nouns = CATEGORIES[c][2]
             p_noun = item_nouns.count(noun) / len(item_nouns)
-            # storage and carrier word, each written with p 0.85 (phone_words: bit 0 storage, bit 1 carrier)
-            shown = [(phone_words >> k) & 1 for k in (0, 1)]
-            p_phone = math.prod(0.85 if s else 0.15 for s in shown) if phone[i] else float(phone_words == 0)
+            # a phone's storage and carrier words: both written (one draw, p 0.85) or neither
+            p_phone = (0.85 if phone_words else 0.15) if phone[i] else float(not phone_words)
             p_size = (0.4 if size else 0.6) if sized[i] else float(not size)
             joint[i] = prior[i] * p_brand * p_noun * p_phone * p_size
         yield (brand, noun, phone_words, size), joint

@@ -198,15 +198,27 @@ def run(name, train, test, args, lines):
         category, t_cat = timed(lambda: CategoryModel().fit(small))
         report = category.report(test)
         grid = [1e-6, 1e-5] if many else [3.0, 10.0, 30.0]
-        (strength, _), _ = timed(lambda: tune(lambda a, b, g: logistic_accuracy(a, b, g, many), grid, small, max))
-        base, t_base = timed(lambda: logistic_accuracy(small, test, strength, many))
+        if args.no_baselines:
+            strength, base, t_base = "-", float("nan"), 0.0
+        else:
+            (strength, _), _ = timed(lambda: tune(lambda a, b, g: logistic_accuracy(a, b, g, many), grid, small, max))
+            base, t_base = timed(lambda: logistic_accuracy(small, test, strength, many))
+        names = ""
+        if category.names_ is not None:  # the tree's leaf names apply: what they are worth, and where
+            plain = CategoryModel(leaf_names=False).fit(small)
+            rows = category.labelled(test)
+            seen = rows["category"].isin(set(small["category"])).to_numpy()
+            with_names, without = category.score_parts(rows)[:, 0], plain.score_parts(rows)[:, 0]
+            names = (f"; without leaf names {without.mean():.4f}; rows of a leaf the training rows have "
+                     f"({seen.mean():.3f}) {without[seen].mean():.3f} -> {with_names[seen].mean():.3f}, of "
+                     f"another leaf {without[~seen].mean():.3f} -> {with_names[~seen].mean():.3f}")
         ceiling = ""
         if name == "kaggle":  # what any model of the name and brand can reach on this generator
             bound = kaggle_synth.category_ceiling(args.seed)
             ceiling = f"; Bayes ceiling {bound:.4f} ({(bound - base) * 100:+.1f} points over the baseline)"
         lines.append((name, "category", "accuracy@1", report["accuracy@1"], t_cat, base, t_base,
                       f"{'SGD alpha' if many else 'lbfgs C'}={strength} on {len(small)} rows; "
-                      f"ECE {report['ece']:.3f}, accuracy@3 {report['accuracy@3']:.3f}{ceiling}"))
+                      f"ECE {report['ece']:.3f}, accuracy@3 {report['accuracy@3']:.3f}{names}{ceiling}"))
     if "tag" not in args.skip and sum(len(t) for t in train["tags"]) > 0:
         tag, t_tag = timed(lambda: TagModel().fit(train))
         ours = tag.score(test)
@@ -234,6 +246,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--skip", default="", help="comma-separated tasks to leave out")
     ap.add_argument("--category-baseline-rows", type=int, default=60_000)
+    ap.add_argument("--no-baselines", action="store_true",
+                    help="category: the model's own figures only (its logistic baseline takes minutes)")
     args = ap.parse_args()
     lines: list = []
     for name in args.data.split(","):

@@ -19,6 +19,17 @@ def test_the_traces_are_a_probability_model_of_the_generator():
     shares = frame["category"].value_counts(normalize=True).reindex(list(kaggle_synth.CATEGORIES)).fillna(0)
     # the generator's own category shares (its first draw), within sampling noise
     assert np.abs(shares.to_numpy() - kaggle_synth._category_prior(0)).max() < 0.01
+    # and its phone words: a phone's storage and carrier are written together or not at all
+    names = frame["name"].str.lower()
+    storage = names.str.contains("|".join(w for w, _ in kaggle_synth.STORAGE))
+    carrier = names.str.contains("|".join(w for w, _ in kaggle_synth.CARRIER))
+    phones = frame["category"].isin(kaggle_synth.PHONE_LIKE)
+    assert not (storage ^ carrier)[phones].any()
+    shown = {(True, False): 0.0, (True, True): 0.0}
+    for (_, _, phone_words, _), joint in kaggle_synth.category_traces(0):
+        shown[(True, phone_words)] += joint[[list(kaggle_synth.CATEGORIES).index(c) for c in kaggle_synth.PHONE_LIKE]].sum()
+    p_shown = shown[(True, True)] / (shown[(True, True)] + shown[(True, False)])
+    assert abs(storage[phones].mean() - p_shown) < 0.03  # 0.85, less what the 80-character cut loses
 
 
 def test_nothing_learnt_from_the_names_beats_the_ceiling():

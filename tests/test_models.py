@@ -278,8 +278,26 @@ def test_top_k_answers_exactly_as_a_partition_of_every_row_and_leaves_the_scores
     rng = np.random.default_rng(0)
     scores = rng.random(shape).astype(np.float32)
     scores[:, ::7] = 0.0  # exact ties where probabilities underflow
-    if len(scores):
-        scores[0, : k + 2] = 0.5  # and a tie among the best of one row
+    if len(scores) >= 4 and shape[1] > k + 1:
+        scores[0, : k + 2] = 2.0  # every one of the best k + 1 tied
+        scores[1, [3, 5]] = 2.0  # the k-th and the (k + 1)-th tied, with k = 1 below
+        scores[2, 1:] = -np.inf  # fewer real scores than k + 1: a later pass takes column 0 again
+        scores[2, 0] = 1.0
+        scores[3, 1] = np.nan
     before = scores.copy()
     assert (top_k(scores, k) == _top_k_partition(scores, k)).all()
-    assert (scores == before).all()
+    assert (top_k(scores, 1) == _top_k_partition(scores, 1)).all()
+    np.testing.assert_array_equal(scores, before)  # NaN where it was, -inf where it was, nothing else
+    scores.flags.writeable = False  # a read-only array is partitioned, not masked
+    assert (top_k(scores, k) == _top_k_partition(scores, k)).all()
+
+
+def test_a_category_model_pickled_before_leaf_names_loads_predicts_and_reports_its_params(fitted, data):
+    model = MODELS["category"](leaf_names=False).fit(data["train"].head(800))
+    state = model.__getstate__()
+    del state["leaf_names"], state["names_"]  # what the previous version pickled
+    old = MODELS["category"].__new__(MODELS["category"])
+    old.__setstate__(state)
+    assert old.get_params()["leaf_names"] is False  # it was fitted without them
+    rows = data["clean"].head(20)
+    assert pickle.loads(pickle.dumps(old)).predict(rows) == model.predict(rows)

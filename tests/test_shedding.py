@@ -133,18 +133,22 @@ def test_a_refusal_reads_no_body_and_never_reaches_the_app():
     assert b"overloaded" in sent[1]["body"]
 
 
-def test_requests_inside_counts_what_the_middleware_admitted_until_it_is_answered():
+def test_requests_inside_counts_what_the_middleware_admitted_until_it_is_answered(monkeypatch):
     # What the batcher asks before it runs a lone listing on the event loop (inprocess._alone)
+    import weakref
+
+    monkeypatch.setattr(shedding, "_ADMISSIONS", weakref.WeakSet())  # this test's middlewares only
     seen = []
 
     async def app(scope, receive, send):
         seen.append((scope["path"], shedding.requests_inside(), inprocess._alone()))
 
+    assert shedding.requests_inside() is None and not inprocess._alone()  # no middleware: nobody knows
     middleware = SheddingMiddleware(app, routes=["/price"], budget_ms=2000)
-    before = shedding.requests_inside()
+    assert shedding.requests_inside() == 0
     asyncio.run(middleware({"type": "http", "path": "/price"}, None, None))
     asyncio.run(middleware({"type": "http", "path": "/metrics"}, None, None))
-    assert seen == [("/price", before + 1, before == 0), ("/metrics", before, before <= 1)]
+    assert seen == [("/price", 1, True), ("/metrics", 0, True)]
     middleware.admission.inside = 3  # three suggestions in flight: none of them is alone
-    assert shedding.requests_inside() == before + 3 and not inprocess._alone()
+    assert shedding.requests_inside() == 3 and not inprocess._alone()
     middleware.admission.inside = 0

@@ -76,6 +76,13 @@ class CategoryModel(SuggestionModel):
         self.tokenizer = tokenizer
         self.random_state = random_state
 
+    def __setstate__(self, state: dict) -> None:
+        # A model pickled before leaf names existed was fitted without them: say so, so that
+        # get_params (and repr, clone) of an old champion still work.
+        state.setdefault("leaf_names", False)
+        state.setdefault("names_", None)
+        super().__setstate__(state)
+
     def _tok(self) -> Tokenizer:
         return self.tokenizer if self.tokenizer is not None else Tokenizer()
 

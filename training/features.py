@@ -87,24 +87,30 @@ def top_k(scores: np.ndarray, k: int) -> np.ndarray:
     For a small k over many columns (3 of 7.6k leaves) a few argmax passes are several times
     faster than partitioning each row. Where a row has an exact tie among its best k + 1
     scores, it is partitioned as before: without ties the best k and their order are unique,
-    so both ways give the same answer and a model's recorded golden answers still hold."""
+    so both ways give the same answer and a model's recorded golden answers still hold.
+    The passes mask the best scores of `scores` in place and put them back before returning:
+    the array must not be read by another thread meanwhile (every caller's is its own)."""
     k = min(k, scores.shape[1])
-    if k > SMALL_K or k >= scores.shape[1] or not np.issubdtype(scores.dtype, np.floating) or not scores.size:
+    if (k > SMALL_K or k >= scores.shape[1] or not scores.size or not scores.flags.writeable
+            or not np.issubdtype(scores.dtype, np.floating)):
         return _top_k_partition(scores, k)
     rows = np.arange(scores.shape[0])
     idx = np.empty((scores.shape[0], k + 1), dtype=np.intp)
     vals = np.empty((scores.shape[0], k + 1), dtype=scores.dtype)
-    taken = 0
+    masked = 0
     try:
-        for taken in range(1, k + 2):  # mask each best score in place, then put them all back
-            best = scores.argmax(axis=1)
-            idx[:, taken - 1], vals[:, taken - 1] = best, scores[rows, best]
-            scores[rows, best] = -np.inf
+        for j in range(k + 1):
+            idx[:, j] = scores.argmax(axis=1)
+            vals[:, j] = scores[rows, idx[:, j]]
+            scores[rows, idx[:, j]] = -np.inf
+            masked = j + 1
     finally:
-        for j in range(taken):
+        # Backwards: a pass that found only masked cells (a row with -inf among its best) took a
+        # cell twice, and its saved value is the mask; the earlier pass holds the real one.
+        for j in reversed(range(masked)):
             scores[rows, idx[:, j]] = vals[:, j]
     out = idx[:, :k]
-    tied = (vals[:, :-1] == vals[:, 1:]).any(axis=1) | np.isnan(vals).any(axis=1)
+    tied = ((vals[:, :-1] == vals[:, 1:]) | np.isnan(vals[:, :-1]) | np.isnan(vals[:, 1:])).any(axis=1)
     if tied.any():
         out[tied] = _top_k_partition(scores[tied], k)
     return np.ascontiguousarray(out)

@@ -92,8 +92,10 @@ def overloaded(exc: Overloaded) -> Response:
 
 
 def _alone() -> bool:
-    """No other suggestion request is inside this process (the shedding middleware counts them)."""
-    return requests_inside() <= 1
+    """No other suggestion request is inside this process (the shedding middleware counts them;
+    without it nobody knows, and the thread stays the safe way)."""
+    inside = requests_inside()
+    return inside is not None and inside <= 1
 
 
 class InProcessModel:

@@ -74,10 +74,12 @@ class Admission:
 _ADMISSIONS: "weakref.WeakSet[Admission]" = weakref.WeakSet()  # every live shedding middleware's here
 
 
-def requests_inside() -> int:
+def requests_inside() -> int | None:
     """Suggestion requests inside this process now (admitted, not yet answered), from the moment
-    their headers arrive: also those whose bodies are still being read and validated."""
-    return sum(admission.inside for admission in _ADMISSIONS)
+    their headers arrive: also those whose bodies are still being read and validated. None when
+    no shedding middleware counts them here."""
+    admissions = list(_ADMISSIONS)
+    return sum(admission.inside for admission in admissions) if admissions else None
 
 
 class SheddingMiddleware:
