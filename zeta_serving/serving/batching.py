@@ -16,7 +16,7 @@ its turn comes, instead of being answered late.
 A lone listing (`inline_single`, a predicate): a batch of one listing runs on the event
 loop itself rather than in the worker thread when `inline_single()` says the request is
 alone. Handing it to the thread and back costs two thread wake-ups (the worker's, then the
-loop's through its self-pipe), up to a fifth of a 2-4 ms suggestion at one connection, and
+loop's through its self-pipe), 10-17% of the requests/s at one connection, and
 with no other request in flight there is nothing for the loop to overlap with the model.
 With others in flight the thread keeps the loop free to read and validate them, so that
 they form the next batch: blocking the loop there halved the tags route's rate at 32
